@@ -1,0 +1,55 @@
+"""Command-line entry point: ``envquality SUBCOMMAND ...``.
+
+Each subcommand lives in a module of :mod:`envquality.commands` that exposes
+``register(subparsers)``; this file only assembles them.  Errors that are the
+input's fault (:class:`envquality.iotools.common.InputError`) print one clear
+line and exit with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from typing import Sequence
+
+from envquality import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="envquality",
+        description="Environmental-quality monitoring: air (HJ 633/GB 3095/HJ 663) and drinking-water sources.",
+    )
+    parser.add_argument("--version", action="version", version=f"envquality {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    import envquality.commands as commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"envquality.commands.{info.name}")
+        if hasattr(module, "register"):
+            module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from envquality.iotools.common import InputError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"envquality: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("envquality: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``envquality`` CLI; each module exposes ``register(subparsers)``."""
