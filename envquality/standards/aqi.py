@@ -228,8 +228,9 @@ class AQIResult:
         AQI > 50, ties all count.  Exceeding: IAQI > 100, HJ 633-2012 only.
     complete : ndarray of bool
         True where every indicator had an IAQI.
-    standard : ndarray of object
-        ``"HJ633-2012"`` or ``"HJ633-2026"`` per element.
+    standard : str or ndarray of object
+        ``"HJ633-2012"`` or ``"HJ633-2026"``; an array (per element) where
+        results of both generations were combined day by day.
     """
 
     aqi: np.ndarray
@@ -237,7 +238,7 @@ class AQIResult:
     primary_mask: np.ndarray
     exceeding_mask: np.ndarray
     complete: np.ndarray
-    standard: np.ndarray
+    standard: str | np.ndarray
 
     @property
     def level(self) -> np.ndarray:
@@ -266,30 +267,38 @@ def _combine(
     rs: RuleSet,
     shape: tuple[int, ...],
 ) -> AQIResult:
-    """AQI = max IAQI (HJ 633 formula (2)), primary/exceeding pollutants, §5.3 rule."""
-    stack = np.stack([np.broadcast_to(v, shape) for v in iaqis.values()])
-    missing = np.isnan(stack)
-    complete = ~missing.any(axis=0)
-    with np.errstate(invalid="ignore"):
-        aqi = np.where(missing.all(axis=0), np.nan, np.nanmax(np.where(missing, -1.0, stack), axis=0))
+    """AQI = max IAQI (HJ 633-2012 §6.1 formula (2); HJ 633-2026 §4.2.5).
+
+    Also primary pollutants (HJ 633 §4.4: largest IAQI when AQI > 50, ties
+    all count), exceeding pollutants (HJ 633-2012 §4.5: IAQI > 100) and the
+    HJ 633-2026 §5.3 rule for a missing pollutant.  One pass per pollutant,
+    no stacked copy, so national-scale arrays stay within memory.
+    """
+    aqi = np.full(shape, np.nan)
+    complete = np.ones(shape, dtype=bool)
+    for v in iaqis.values():
+        np.fmax(aqi, v, out=aqi)  # fmax skips NaN
+        complete &= ~np.isnan(v)
     if rs.missing_pollutant_rule:
         # HJ 633-2026 §5.3: incomplete -> AQI only when the others exceed 100
-        aqi = np.where(complete | (aqi > 100), aqi, np.nan)
-    bits = np.array([1 << PRIMARY_LABELS.index(k) for k in iaqis], dtype=np.uint8)
-    bits = bits.reshape((-1,) + (1,) * len(shape))
-    is_primary = (stack == aqi) & (aqi > 50)
-    primary = np.bitwise_or.reduce(np.where(is_primary, bits, 0).astype(np.uint8), axis=0)
-    if rs.exceeding_pollutants:
-        exceeding = np.bitwise_or.reduce(np.where(stack > 100, bits, 0).astype(np.uint8), axis=0)
-    else:
-        exceeding = np.zeros(shape, dtype=np.uint8)
+        with np.errstate(invalid="ignore"):
+            aqi[~complete & ~(aqi > 100)] = np.nan
+    primary = np.zeros(shape, dtype=np.uint8)
+    exceeding = np.zeros(shape, dtype=np.uint8)
+    with np.errstate(invalid="ignore"):
+        above_50 = aqi > 50
+        for label, v in iaqis.items():
+            bit = np.uint8(1 << PRIMARY_LABELS.index(label))
+            primary |= np.where((v == aqi) & above_50, bit, np.uint8(0))
+            if rs.exceeding_pollutants:
+                exceeding |= np.where(v > 100, bit, np.uint8(0))
     return AQIResult(
         aqi=aqi,
-        iaqi=dict(zip(iaqis, stack)),
-        primary_mask=np.asarray(primary, dtype=np.uint8),
-        exceeding_mask=np.asarray(exceeding, dtype=np.uint8),
+        iaqi=dict(iaqis),
+        primary_mask=primary,
+        exceeding_mask=exceeding,
         complete=complete,
-        standard=np.full(shape, rs.aqi_standard, dtype=object),
+        standard=rs.aqi_standard,
     )
 
 

@@ -57,15 +57,14 @@ def round_half_even(
     x = np.asarray(values, dtype=np.float64)
     scale = 10.0**decimals
     y = x * scale if decimals else x
-    r = np.rint(y)  # IEEE rint is already half-to-even on exact binary ties
+    r = np.array(np.rint(y), dtype=np.float64)  # IEEE rint: half-to-even on exact binary ties
     err = np.abs(y - r)
     # near-ties (decimal ties not representable in binary) are rare: fix sparsely
     near = err > 0.5 - TIE_TOLERANCE * np.maximum(1.0, np.abs(y))
     if near.any():
-        idx = np.nonzero(near)
-        r[idx] = np.rint(np.round(y[idx] * 2.0) / 2.0)
+        r[near] = np.rint(np.round(y[near] * 2.0) / 2.0)
     if decimals:
-        r = r / scale
+        r = np.asarray(r / scale)
     return r
 
 

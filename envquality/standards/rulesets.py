@@ -27,7 +27,7 @@ __all__ = [
 SWITCH_DATE = _dt.date(2026, 3, 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: one object per generation
 class RuleSet:
     """One generation of the national air standards.
 
