@@ -64,6 +64,9 @@ COMPOSITE_TERMS: tuple[tuple[str, str, tuple[str, str]], ...] = (
     ("o3", "o3_p90", ("o3", "8h")),
 )
 
+#: Display labels of the composite-index pollutants.
+_DISPLAY = {"so2": "SO2", "no2": "NO2", "pm10": "PM10", "pm25": "PM2.5", "co": "CO", "o3": "O3"}
+
 _DUST_BITS = np.uint8((1 << PRIMARY_LABELS.index("PM10")) | (1 << PRIMARY_LABELS.index("PM2.5")))
 
 
@@ -218,6 +221,7 @@ def composite_index(
     with np.errstate(invalid="ignore"):
         lead_idx = np.argmax(np.where(np.isnan(stack), -np.inf, stack), axis=0)
     leading = np.where(np.isnan(total), "", names[lead_idx])
+    leading = np.vectorize(lambda k: _DISPLAY.get(k, k), otypes=[object])(leading)
     return total, leading, single
 
 
@@ -368,7 +372,10 @@ def _one_variant(
     for item, indicator, stat in PERCENTILE_ITEMS:
         x = values[indicator]
         ok = ~np.isnan(x)
-        n, reason = period_capture(ok, days, options.period_rule)
+        # capture is judged on the data as measured: days removed as dust-affected
+        # are not missing data, so they must not invalidate the period
+        _, reason = period_capture(~np.isnan(arrays[indicator]), days, options.period_rule)
+        n = ok.sum(axis=-1)
         if stat == "mean":
             with np.errstate(invalid="ignore", divide="ignore"):
                 raw = np.where(n > 0, np.where(ok, x, 0.0).sum(axis=-1) / n, np.nan)

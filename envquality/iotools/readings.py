@@ -1,0 +1,189 @@
+"""Reader of tidy readings files (CSV or Parquet) for ``envquality assess``.
+
+Layout: one row per value with columns ``station`` and/or ``city``,
+``time`` (or ``date``), ``pollutant``, ``value`` and optionally ``unit``.
+Hourly files use the 1-h pollutant keys ``so2 no2 pm10 pm25 co o3``; daily
+files the daily keys ``so2_24h no2_24h pm10_24h pm25_24h co_24h o3_1h
+o3_8h`` (``o3_1h`` = daily max 1-h, ``o3_8h`` = MDA8).  Common spellings
+(``PM2.5``, ``pm2_5``, ``O3_8h``, ``SO2_24h`` …) are accepted.  Units are
+µg/m³ except CO in mg/m³; a ``unit`` column, where present, must say so
+(``µg/m³``, ``ug/m3``, ``mg/m3``; CO in µg/m³ is converted).
+
+Every problem is reported as :class:`~envquality.iotools.common.InputError`
+naming the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from envquality.iotools.common import InputError, ReadResult, decode_bytes, sha256_of, split_duplicates
+from envquality.model import DAILY_POLLUTANTS, HOURLY_POLLUTANTS, TIMEZONE, UNIT_SANITY_MAX
+
+__all__ = ["read_readings", "canonical_pollutant"]
+
+_ALIASES = {
+    "pm2.5": "pm25", "pm2_5": "pm25", "pm25": "pm25", "pm10": "pm10", "so2": "so2", "no2": "no2",
+    "co": "co", "o3": "o3",
+}
+_UG = {"ug/m3", "µg/m3", "μg/m3", "ug/m³", "µg/m³", "μg/m³", "ugm-3"}
+_MG = {"mg/m3", "mg/m³", "mgm-3"}
+
+
+def canonical_pollutant(name: str) -> str | None:
+    """Canonical key of a pollutant spelling, or None if unknown.
+
+    >>> canonical_pollutant("PM2.5"), canonical_pollutant("O3_8h"), canonical_pollutant("SO2_24H")
+    ('pm25', 'o3_8h', 'so2_24h')
+    >>> canonical_pollutant("benzene") is None
+    True
+    """
+    s = str(name).strip().lower().replace(" ", "")
+    m = re.fullmatch(r"(pm2\.5|pm2_5|pm25|pm10|so2|no2|co|o3)(?:[_-](24h|1h|8h))?", s)
+    if not m:
+        return None
+    base, suffix = _ALIASES[m.group(1)], m.group(2)
+    if suffix is None:
+        return base
+    key = f"{base}_{suffix}"
+    if suffix == "1h" and base != "o3":
+        return base  # an explicit 1-h value is the plain hourly key
+    return key if key in DAILY_POLLUTANTS else None
+
+
+def read_readings(path: str | Path) -> ReadResult:
+    """Read a tidy readings file (CSV, optionally gzip; or Parquet).
+
+    Returns
+    -------
+    ReadResult
+        ``data`` with columns ``station``, ``city`` (may be missing values),
+        ``time`` (hourly: tz-aware Asia/Shanghai hour-ending) or ``date``
+        (daily: naive midnight), ``pollutant``, ``value``;
+        ``meta["resolution"]`` is ``"hourly"`` or ``"daily"``.
+
+    Raises
+    ------
+    InputError
+        Unknown pollutant, unparsable time or value, unit other than the
+        standard one, missing column; names file, line and field.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(p, None, None, "file not found")
+    raw = p.read_bytes()
+    if p.suffix.lower() in (".parquet", ".pq"):
+        df = pd.read_parquet(p)
+        first_line = 1  # Parquet rows are numbered from 1
+        df.columns = [str(c).strip().lower() for c in df.columns]
+    else:
+        if p.suffix.lower() == ".gz":
+            import gzip
+
+            raw_text, enc = decode_bytes(gzip.decompress(raw))
+        else:
+            raw_text, enc = decode_bytes(raw)
+        from io import StringIO
+
+        try:
+            df = pd.read_csv(StringIO(raw_text), dtype=str, keep_default_na=False, skip_blank_lines=False)
+        except pd.errors.ParserError as exc:
+            m = re.search(r"line (\d+)", str(exc))
+            raise InputError(p, int(m.group(1)) if m else None, None, f"not a valid CSV file ({exc})") from None
+        except pd.errors.EmptyDataError:
+            raise InputError(p, 1, None, "file is empty") from None
+        df.columns = [str(c).strip().lower() for c in df.columns]
+        first_line = 2  # line 1 is the header
+    line = pd.Series(np.arange(len(df)) + first_line, index=df.index)
+    for need in ("pollutant", "value"):
+        if need not in df:
+            raise InputError(p, 1, need, f"missing column {need!r}; columns are {list(df.columns)}")
+    if "station" not in df and "city" not in df:
+        raise InputError(p, 1, "station", "need a 'station' or a 'city' column")
+    tcol = "time" if "time" in df else ("date" if "date" in df else None)
+    if tcol is None:
+        raise InputError(p, 1, "time", "need a 'time' (hourly) or 'date' (daily) column")
+
+    text = df["pollutant"].astype(str)
+    uniq = {u: canonical_pollutant(u) for u in text.unique()}
+    bad = [u for u, k in uniq.items() if k is None]
+    if bad:
+        i = text.isin(bad).to_numpy().argmax()
+        raise InputError(p, int(line.iloc[i]), "pollutant",
+                         f"unknown pollutant {text.iloc[i]!r}; expected one of "
+                         f"{', '.join(HOURLY_POLLUTANTS + DAILY_POLLUTANTS)}")
+    pol = text.map(uniq)
+    kinds = {"hourly" if k in HOURLY_POLLUTANTS else "daily" for k in set(uniq.values())}
+    if len(kinds) > 1:
+        i = pol.isin(HOURLY_POLLUTANTS).to_numpy().argmax()
+        raise InputError(p, int(line.iloc[i]), "pollutant",
+                         "file mixes hourly (so2 … o3) and daily (so2_24h … o3_8h) pollutants")
+    resolution = kinds.pop()
+
+    if pd.api.types.is_numeric_dtype(df["value"]):
+        value = df["value"].astype(float)
+        unparsable = pd.Series(False, index=df.index)
+    else:
+        vtext = df["value"].astype(str).str.strip()
+        missing = vtext.isin(["", "nan", "NaN", "NA", "—", "-", "None"])
+        value = pd.to_numeric(vtext.where(~missing), errors="coerce").astype(float)
+        unparsable = value.isna() & ~missing
+    if unparsable.any():
+        i = unparsable.to_numpy().argmax()
+        raise InputError(p, int(line.iloc[i]), "value", f"cannot parse {df['value'].iloc[i]!r} as a number")
+
+    if "unit" in df:
+        unit = df["unit"].astype(str).str.strip().str.lower().str.replace("**", "", regex=False)
+        is_co = pol.str.startswith("co")
+        ok_ug = unit.isin(_UG) | (unit == "")
+        ok_mg = unit.isin(_MG) | (unit == "")
+        co_in_ug = is_co & unit.isin(_UG)
+        value = value.where(~co_in_ug, value / 1000.0)  # CO µg/m³ -> mg/m³
+        wrong = (~is_co & ~ok_ug) | (is_co & ~ok_mg & ~co_in_ug)
+        if wrong.any():
+            i = wrong.to_numpy().argmax()
+            want = "mg/m3" if is_co.iloc[i] else "ug/m3"
+            raise InputError(p, int(line.iloc[i]), "unit",
+                             f"unit {df['unit'].iloc[i]!r} for {pol.iloc[i]}; expected {want}")
+    base = pol.str.replace(r"_(24h|1h|8h)$", "", regex=True)
+    limit = base.map(UNIT_SANITY_MAX).astype(float)
+    implausible = value > limit
+    if implausible.any():
+        i = implausible.to_numpy().argmax()
+        hint = " (CO must be in mg/m3)" if base.iloc[i] == "co" else ""
+        raise InputError(p, int(line.iloc[i]), "value",
+                         f"{value.iloc[i]:g} is not a plausible {pol.iloc[i]} concentration{hint}")
+
+    if pd.api.types.is_datetime64_any_dtype(df[tcol]):
+        times = pd.to_datetime(df[tcol])
+    else:
+        times = pd.to_datetime(df[tcol].astype(str).str.strip(), errors="coerce", format="ISO8601")
+    if times.isna().any():
+        i = times.isna().to_numpy().argmax()
+        raise InputError(p, int(line.iloc[i]), tcol, f"cannot parse {df[tcol].iloc[i]!r} as a time")
+    if getattr(times.dt, "tz", None) is not None:
+        times = times.dt.tz_convert(TIMEZONE)
+    out = pd.DataFrame({
+        "station": (df["station"] if "station" in df else df["city"]).astype(str).str.strip(),
+        "city": df["city"].astype(str).str.strip() if "city" in df else pd.Series(pd.NA, index=df.index),
+        "pollutant": pol,
+        "value": value.astype(float),
+        "line": line,
+        "raw": df.astype(str).agg(",".join, axis=1) if len(df) < 2_000_000 else "",
+    })
+    if resolution == "hourly":
+        out["time"] = times.dt.tz_localize(TIMEZONE) if getattr(times.dt, "tz", None) is None else times
+    else:
+        out["time"] = (times.dt.tz_localize(None) if getattr(times.dt, "tz", None) is not None else times).dt.normalize()
+    kept, rejected, n_dup = split_duplicates(out, file=str(p), source="tidy")
+    data = kept.drop(columns=["line", "raw"]).rename(columns={"time": "time" if resolution == "hourly" else "date"})
+    meta = {
+        "source": "tidy", "file": str(p), "sha256": sha256_of(raw), "resolution": resolution,
+        "rows_in": int(len(df)), "rows_ok": int(len(data)), "rows_rejected": int(len(rejected)),
+        "rows_duplicate": n_dup,
+    }
+    return ReadResult(data.reset_index(drop=True), meta, rejected)
