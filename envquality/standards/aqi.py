@@ -141,22 +141,27 @@ def _evaluate(x: np.ndarray, out: np.ndarray, table: _Table, rounded: bool) -> N
     """Round (GB/T 8170) and look up, block by block to stay in cache."""
     lut, scale, top = table.lut, table.scale, table.top
     n = x.size
-    for start in range(0, n, _CHUNK):
-        xs = x[start : start + _CHUNK]
-        y = xs * scale if scale != 1.0 else xs
-        r = np.rint(y)
-        if not rounded:
-            # decimal ties not representable in binary (1.15 -> 11.4999…): half to even
-            err = np.abs(y - r)
-            near = err > 0.5 - TIE_TOLERANCE * np.maximum(1.0, np.abs(y))
-            if near.any():
-                i = np.nonzero(near)
-                r[i] = np.rint(np.round(y[i] * 2.0) / 2.0)
-        r += 1.0
-        np.fmax(r, 0.0, out=r)  # NaN -> slot 0 (fmax ignores NaN)
-        np.fmin(r, top + 2.0, out=r)  # above the table -> last slot
-        r[y < 0] = 0.0  # negative concentrations are invalid, even -0.4
-        np.take(lut, r.astype(np.intp), out=out[start : start + _CHUNK])
+    with np.errstate(invalid="ignore"):  # ±inf: inf - inf in the tie test; result is still right
+        for start in range(0, n, _CHUNK):
+            _evaluate_block(x[start : start + _CHUNK], out[start : start + _CHUNK], lut, scale, top, rounded)
+
+
+def _evaluate_block(
+    xs: np.ndarray, out: np.ndarray, lut: np.ndarray, scale: float, top: int, rounded: bool
+) -> None:
+    y = xs * scale if scale != 1.0 else xs
+    r = np.rint(y)
+    if not rounded:
+        # decimal ties not representable in binary (1.15 -> 11.4999…): half to even
+        err = np.abs(y - r)
+        near = err > 0.5 - TIE_TOLERANCE * np.maximum(1.0, np.abs(y))
+        if near.any():
+            r[near] = np.rint(np.round(y[near] * 2.0) / 2.0)
+    r += 1.0
+    np.fmax(r, 0.0, out=r)  # NaN -> slot 0 (fmax ignores NaN)
+    np.fmin(r, top + 2.0, out=r)  # above the table -> last slot
+    r[y < 0] = 0.0  # negative concentrations are invalid, even -0.4
+    np.take(lut, r.astype(np.intp), out=out)
 
 
 # --------------------------------------------------------------------------
@@ -336,7 +341,7 @@ def hourly_aqi(
     (105, 'PM10', 'Lightly polluted')
     """
     rs = get_ruleset(standard)
-    shape = _shape_of({k: v for k, v in concentrations.items()})
+    shape = _shape_of({**concentrations, **({"so2_24h": so2_24h} if so2_24h is not None else {})})
     iaqis: dict[str, np.ndarray] = {}
     for pol, column in rs.hourly_columns.items():
         label = _HOURLY_LABEL[pol]
@@ -346,7 +351,7 @@ def hourly_aqi(
         values = np.asarray(iaqi(column, concentrations[pol], standard=rs.aqi_standard), dtype=np.float64)
         if pol == "so2" and rs.above_table.get("so2_1h", 500) is None and so2_24h is not None:
             replace = np.isnan(values) & (np.asarray(concentrations[pol], dtype=np.float64) > 800)
-            if replace.any():
+            if np.any(replace):
                 values = np.where(replace, iaqi("so2_24h", so2_24h, standard=rs.aqi_standard), values)
         iaqis[label] = np.broadcast_to(values, shape)
     return _combine(iaqis, rs, shape)

@@ -79,6 +79,8 @@ def round_half_even_exact(values: Iterable[object], decimals: int = 0) -> np.nda
     [2.68, 1.15, 34.5, nan]
     """
     q = Decimal(1).scaleb(-decimals)
+    if isinstance(values, (str, bytes, Decimal)):
+        values = [values.decode() if isinstance(values, bytes) else values]  # one value, not characters
     out = []
     for v in values:
         try:
