@@ -119,19 +119,25 @@ def city_mean(
     >>> m.tolist(), n.tolist()
     ([[15.0]], [[2]])
     """
-    x = np.asarray(station_values, dtype=np.float64)
+    x = np.asarray(station_values)
     idx = np.asarray(city_index)
     flat = x.reshape(x.shape[0], -1)
-    valid = ~np.isnan(flat)
-    onehot = np.zeros((n_cities, x.shape[0]))
-    used = idx >= 0
-    onehot[idx[used], np.nonzero(used)[0]] = 1.0
-    total = onehot @ np.where(valid, flat, 0.0)
-    count = onehot @ valid.astype(np.float64)
+    used = np.nonzero(idx >= 0)[0]
+    order = used[np.argsort(idx[used], kind="stable")]
+    cities_sorted = idx[order]
+    total = np.zeros((n_cities, flat.shape[1]))
+    count = np.zeros((n_cities, flat.shape[1]), dtype=np.int64)
+    if order.size:
+        # contiguous runs of each city's stations, summed with reduceat (no BLAS, no Python loop)
+        starts = np.flatnonzero(np.r_[True, cities_sorted[1:] != cities_sorted[:-1]])
+        block = flat[order]
+        valid = ~np.isnan(block)
+        total[cities_sorted[starts]] = np.add.reduceat(np.where(valid, block, 0.0), starts, axis=0)
+        count[cities_sorted[starts]] = np.add.reduceat(valid.astype(np.int64), starts, axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(count >= min_stations, total / count, np.nan)
+        mean = np.where(count >= max(min_stations, 1), total / count, np.nan)
     shape = (n_cities,) + x.shape[1:]
-    return mean.reshape(shape), count.astype(np.int64).reshape(shape)
+    return mean.reshape(shape), count.reshape(shape)
 
 
 def daily_aqi_by_date(

@@ -298,7 +298,11 @@ def hourly_aqi_dataset(hourly: xr.Dataset) -> xr.Dataset:
         s24 = arrays[len(pols)] if so2_24h is not None else None
         aqi = np.full(arrays[0].shape, np.nan, dtype=np.float32)
         prim = np.zeros(arrays[0].shape, dtype=np.uint8)
-        for c in np.unique(code):
+        present = np.unique(code)
+        if len(present) == 1:  # the usual case: no selection copies
+            r = hourly_aqi(conc, standard=RULESET_BY_CODE[int(present[0])].aqi_standard, so2_24h=s24)
+            return r.aqi.astype(np.float32), r.primary_mask
+        for c in present:
             sel = np.broadcast_to(code == c, arrays[0].shape)
             rs = RULESET_BY_CODE[int(c)]
             r = hourly_aqi({k: v[sel] for k, v in conc.items()}, standard=rs.aqi_standard,

@@ -72,8 +72,14 @@ class Aggregate(NamedTuple):
 
 def _sum_count(x: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
     valid = ~np.isnan(x)
-    total = np.where(valid, x, 0).sum(axis=axis, dtype=np.float64)
+    # accumulate in float64 whatever the input dtype (float32 input stays unconverted)
+    total = np.where(valid, x, x.dtype.type(0)).sum(axis=axis, dtype=np.float64)
     return total, valid.sum(axis=axis)
+
+
+def _as_float(values: npt.ArrayLike) -> np.ndarray:
+    x = np.asarray(values)
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
 
 
 def daily_mean(hourly: npt.ArrayLike, *, min_hours: int = 20) -> Aggregate:
@@ -98,7 +104,7 @@ def daily_mean(hourly: npt.ArrayLike, *, min_hours: int = 20) -> Aggregate:
     >>> bool(daily_mean([10.0] * 19 + [float("nan")] * 5).valid)
     False
     """
-    x = np.asarray(hourly, dtype=np.float64)
+    x = _as_float(hourly)
     total, n = _sum_count(x)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / n
