@@ -145,8 +145,9 @@ def test_daily_aqi_is_max_of_iaqis(standard, day):
 def test_hourly_aqi_is_max_of_iaqis(standard, hour):
     r = hourly_aqi(hour, standard=standard, so2_24h=100.0)
     values = [iaqi(HOURLY_COLUMN[k], v, standard=standard) for k, v in hour.items()]
-    if standard == S2012 and math.isnan(values[0]):
-        values[0] = iaqi("so2_24h", 100.0)  # footnote 2: the 24-h mean decides
+    i_so2 = list(hour).index("so2")  # hypothesis may order the keys differently
+    if standard == S2012 and math.isnan(values[i_so2]):
+        values[i_so2] = iaqi("so2_24h", 100.0)  # footnote 2: the 24-h mean decides
     assert bool(r.complete)
     assert float(r.aqi) == max(values)
 
