@@ -1,0 +1,300 @@
+"""Reader for pm25.in station-hourly crawls (one CSV per city).
+
+Source
+------
+http://www.pm25.in/<city>, a mirror of CNEMC real-time station data, as crawled
+by zzy-95/data_crawl_national_air (MIT; sample for the 14 Gansu cities,
+2020-04-02 … 2020-04-08, see ``shared/realdata/SOURCES.md`` §2).
+
+Layout
+------
+Header ``Date,Hour,WatchPoint,AQI,Level,PrimaryPollution,PM2.5,PM10,CO,NO2,O3_1h,O3_8h,SO2``:
+
+* ``Date`` ``YYYYMMDD``; ``Hour`` ``00``-``23`` is the hour the page was
+  *crawled*.  pm25.in shows the latest CNEMC publication, which is labelled by
+  the end of its averaging hour, so the reader treats ``Date Hour:00`` as the
+  **end** of the averaging hour (CST).  Crawl delay can make this up to an
+  hour late; the source gives nothing better.  Hour ``00`` of day D is the hour
+  ending D 00:00, which belongs to day D-1 (:func:`envquality.model.day_of_hour`).
+* ``WatchPoint`` is a station *name*; the city comes from the file name
+  (``兰州.csv``) or the ``city`` argument.
+* Units: µg/m³ (PM2.5, PM10, NO2, O3_1h, O3_8h, SO2), CO mg/m³, AQI (HJ 633).
+  Mapped to keys ``pm25 pm10 co no2 o3 o3_8h so2 aqi``.  ``Level`` and
+  ``PrimaryPollution`` are derived text and are not kept.
+
+Quirks handled
+--------------
+* literal ``NaN`` (and the other markers of :data:`~envquality.iotools.common.MISSING_MARKERS`) → NaN;
+* whole hours crawled twice: identical duplicates collapse (counted in
+  ``meta["records_duplicate"]`` and ``meta["rows_duplicate"]``), conflicting
+  ones are quarantined;
+* ``PrimaryPollution`` quoted over several lines: parsed with an RFC 4180 reader,
+  rejected rows carry the physical line where their record starts;
+* frozen stations (``教育港（20181115启用）`` repeats one set of values in every
+  hour): a station whose complete set of values (all eight columns, not all
+  NaN) stays identical over ``frozen_hours`` or more consecutive *reported*
+  hours is listed in ``meta["frozen_stations"]`` and its rows in those runs get
+  ``suspect_frozen = True``.  Nothing is dropped;
+* old or suffixed names (``豫源饭店``, ``…(对照点)``, ``…（20181115启用）``):
+  :func:`envquality.registry.clean_station_name` strips status text and
+  :func:`envquality.registry.resolve_station` gives the station code; a name
+  it does not know gets the stable id ``"{city_code}:{clean name}"``.  When two
+  names of one file land on the same id (``教育港`` and
+  ``教育港（20181115启用）``), the best series keeps it (not frozen, then no
+  status suffix, then most values) and the others get
+  ``"{city_code}:{raw name}"``; see ``meta["station_collisions"]``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from envquality.iotools.common import InputError, MISSING_MARKERS, ReadResult, decode_bytes, sha256_of, to_number
+from envquality.iotools.generic import _load_input, _reject, csv_records, finish, raw_lines, record_spans
+from envquality.model import TIMEZONE
+
+__all__ = ["read_pm25in", "PM25IN_HEADER", "PM25IN_COLUMNS", "detect_frozen"]
+
+#: Expected header of a pm25.in crawl file.
+PM25IN_HEADER: tuple[str, ...] = (
+    "Date", "Hour", "WatchPoint", "AQI", "Level", "PrimaryPollution",
+    "PM2.5", "PM10", "CO", "NO2", "O3_1h", "O3_8h", "SO2",
+)
+
+#: Source column -> pollutant key (units: µg/m³, CO mg/m³, AQI dimensionless).
+PM25IN_COLUMNS: dict[str, str] = {
+    "AQI": "aqi", "PM2.5": "pm25", "PM10": "pm10", "CO": "co", "NO2": "no2",
+    "O3_1h": "o3", "O3_8h": "o3_8h", "SO2": "so2",
+}
+
+SOURCE = "pm25in"
+
+
+def detect_frozen(frame: pd.DataFrame, value_columns: list[str], *, by: str, min_run: int) -> pd.Series:
+    """Flag rows inside runs of identical values.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per series and hour, sorted by ``by`` then time.
+    value_columns : list of str
+        Columns compared together (NaN equals NaN; all-NaN rows never count).
+    by : str
+        Series column (the station).
+    min_run : int
+        Minimum run length (consecutive rows of one series).
+
+    Returns
+    -------
+    Series of bool, aligned with ``frame``.
+
+    >>> f = pd.DataFrame({"s": ["a"] * 4 + ["b"] * 2, "x": [1, 1, 1, 2, 1, 1]})
+    >>> detect_frozen(f, ["x"], by="s", min_run=3).tolist()
+    [True, True, True, False, False, False]
+    """
+    if frame.empty:
+        return pd.Series(False, index=frame.index)
+    vals = frame[value_columns].to_numpy(dtype="float64", na_value=np.nan)
+    all_nan = np.isnan(vals).all(axis=1)
+    filled = np.where(np.isnan(vals), -1.234e308, vals)
+    series = frame[by].astype(object).to_numpy()
+    same = np.zeros(len(frame), dtype=bool)
+    same[1:] = (filled[1:] == filled[:-1]).all(axis=1) & (series[1:] == series[:-1])
+    prev_nan = np.ones(len(frame), dtype=bool)
+    prev_nan[1:] = all_nan[:-1]
+    run_id = np.cumsum(~same | all_nan | prev_nan)
+    run_len = np.bincount(run_id)[run_id]
+    return pd.Series((run_len >= min_run) & ~all_nan, index=frame.index)
+
+
+def _city_from(file: str, city: str | None) -> str:
+    if city:
+        return city
+    stem = Path(file).stem
+    if not stem or stem.startswith("<"):
+        raise InputError(file, None, None, "cannot tell the city: pass city=")
+    return stem
+
+
+def read_pm25in(
+    path: str | Path | bytes,
+    *,
+    city: str | None = None,
+    name: str | None = None,
+    frozen_hours: int = 24,
+    numeric_missing: Iterable[float] = (),
+) -> ReadResult:
+    """Read one pm25.in city file into tidy hourly readings.
+
+    Parameters
+    ----------
+    path : str, Path or bytes
+        The CSV (UTF-8 with/without BOM or GB18030; LF or CRLF).
+    city : str, optional
+        City name (``兰州``, ``临夏州``, ``临夏回族自治州``...); default: the file
+        name stem.  Required for bytes input unless ``name`` carries it.
+    name : str, optional
+        File name reported for bytes input (``"兰州.csv"``).
+    frozen_hours : int, default 24
+        A station whose values stay identical over this many consecutive
+        reported hours is flagged as frozen.  24 identical full sets of eight
+        values are practically impossible for a working analyser, while the
+        sample (92-94 reported hours per city) leaves room for several runs.
+    numeric_missing : iterable of float, default ()
+        Numbers that mean "missing" (pm25.in uses only text ``NaN``).
+
+    Returns
+    -------
+    ReadResult
+        ``data``: ``station, time, pollutant, value, city, suspect_frozen``
+        (µg/m³, CO mg/m³, AQI dimensionless; time = hour-ending CST).
+        ``meta`` adds ``city``, ``city_code``, ``stations`` (raw name → id),
+        ``unresolved_stations`` (raw names given a ``city_code:name`` id),
+        ``station_collisions``, ``frozen_stations`` (ids), ``frozen_detail``,
+        ``records_duplicate`` (identical whole records), ``hours``.
+
+    Raises
+    ------
+    InputError
+        Unreadable file, wrong header, unknown city.
+    """
+    from envquality import registry  # lazy: the registry is a separate module
+
+    if frozen_hours < 2:
+        raise ValueError("frozen_hours must be at least 2")
+    raw, file = _load_input(path, name)
+    try:
+        text, enc = decode_bytes(raw)
+    except UnicodeDecodeError as exc:
+        raise InputError(file, None, None, f"neither UTF-8 nor GB18030 text: {exc.reason}") from None
+    fields, start, nf = csv_records(text, file=file)
+    if fields.empty:
+        raise InputError(file, 1, None, "empty file (expected the pm25.in header)")
+    header = [("" if v is None else str(v)).strip().lstrip("\ufeff") for v in fields.iloc[0].tolist()[: nf[0]]]
+    missing_cols = [c for c in ("Date", "Hour", "WatchPoint", *PM25IN_COLUMNS) if c not in header]
+    if missing_cols:
+        raise InputError(file, 1, missing_cols[0],
+                         f"not a pm25.in file: header lacks {', '.join(missing_cols)} (got {','.join(header)})")
+    pos = {h: i for i, h in enumerate(header)}
+    city_name = _city_from(file, city)
+    try:
+        ccode = registry.city_code(city_name)
+    except KeyError:
+        raise InputError(file, None, None, f"unknown city {city_name!r}; pass city=") from None
+    spans = record_spans(text, start)
+
+    def raw_of(ls: list[int]) -> list[str]:
+        return raw_lines(text, ls, [spans.get(s, 1) for s in ls])
+
+    body = fields.iloc[1:].reset_index(drop=True)
+    ln = pd.Series(start[1:], dtype="int64")
+    nfb = nf[1:]
+    blank = pd.Series(nfb == 0)
+    rejected: list[pd.DataFrame] = []
+    wrong = pd.Series((nfb != len(header)) & (nfb != 0))
+    if wrong.any():
+        rejected.append(_reject(file, ln[wrong], None,
+                                [f"expected {len(header)} fields, got {n}" for n in nfb[wrong.to_numpy()]], None, SOURCE))
+    ok = ~blank & ~wrong
+
+    def col(c: str) -> pd.Series:
+        return body[pos[c]].astype("string").str.strip()
+
+    date = pd.to_datetime(col("Date"), format="%Y%m%d", errors="coerce")
+    hour_txt = col("Hour")
+    hour, _ = to_number(hour_txt)
+    hour_ok = hour_txt.str.fullmatch(r"\d{1,2}").fillna(False).astype(bool) & (hour >= 0) & (hour <= 23)
+    time = (date + pd.to_timedelta(hour.where(hour_ok), unit="h")).dt.tz_localize(TIMEZONE)
+    station_raw = col("WatchPoint")
+    bad_date = ok & date.isna()
+    bad_hour = ok & ~bad_date & ~hour_ok
+    bad_name = ok & ~bad_date & ~bad_hour & (station_raw.isna() | station_raw.isin(MISSING_MARKERS))
+    for mask, fld, why in (
+        (bad_date, "Date", "cannot parse " + col("Date").astype(str).map(repr) + " as YYYYMMDD"),
+        (bad_hour, "Hour", "hour " + hour_txt.astype(str).map(repr) + " is not 00-23"),
+        (bad_name, "WatchPoint", pd.Series("missing station name", index=body.index)),
+    ):
+        if mask.any():
+            rejected.append(_reject(file, ln[mask], fld, why[mask], None, SOURCE))
+    ok &= ~bad_date & ~bad_hour & ~bad_name
+
+    values = {}
+    bad_values = {}
+    for c, key in PM25IN_COLUMNS.items():
+        v, bad = to_number(col(c), numeric_missing=numeric_missing)
+        bad &= ok
+        if bad.any():
+            rejected.append(_reject(file, ln[bad], c, "cannot parse " + col(c)[bad].astype(str).map(repr) + " as a number",
+                                    None, SOURCE))
+        values[key] = v
+        bad_values[key] = bad
+    wide = pd.DataFrame({"raw_name": station_raw, "time": time, "line": ln, **values})[ok.to_numpy()]
+    n_in = int((~blank).sum())
+    keys = list(PM25IN_COLUMNS.values())
+
+    # ---- whole-record duplicates (crawled twice)
+    rec_dup = wide.duplicated(["raw_name", "time", *keys], keep="first")
+    # ---- frozen series, on one row per (name, hour)
+    per_hour = wide.loc[~wide.duplicated(["raw_name", "time"], keep="first")].sort_values(
+        ["raw_name", "time"], kind="stable")
+    frozen_flag = detect_frozen(per_hour, keys, by="raw_name", min_run=frozen_hours)
+    flagged = per_hour.loc[frozen_flag, ["raw_name", "time"]].assign(suspect_frozen=True)
+    wide = wide.merge(flagged, on=["raw_name", "time"], how="left")
+    wide["suspect_frozen"] = wide["suspect_frozen"].fillna(False).astype(bool)
+
+    # ---- station ids (per distinct name: a handful, not the hot path)
+    names = sorted(wide["raw_name"].dropna().unique().tolist())
+    info: dict[str, dict] = {}
+    for nm in names:
+        clean, _status = registry.clean_station_name(nm)
+        code = registry.resolve_station(city_name, clean) or registry.resolve_station(city_name, nm)
+        sub = wide.loc[wide["raw_name"] == nm]
+        info[nm] = {
+            "clean": clean, "code": code, "id": code or f"{ccode}:{clean}",
+            "frozen": bool(sub["suspect_frozen"].any()), "suffixed": clean != nm,
+            "n_values": int(sub[keys].notna().to_numpy().sum()),
+        }
+    collisions: dict[str, list[str]] = {}
+    by_id: dict[str, list[str]] = {}
+    for nm, d in info.items():
+        by_id.setdefault(d["id"], []).append(nm)
+    for sid, group in by_id.items():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda nm: (info[nm]["frozen"], info[nm]["suffixed"], -info[nm]["n_values"], nm))
+        for loser in group[1:]:
+            info[loser]["id"] = f"{ccode}:{loser}"
+        collisions[sid] = group
+    id_of = {nm: d["id"] for nm, d in info.items()}
+    wide["station"] = wide["raw_name"].map(id_of)
+    wide["city"] = city_name
+
+    long = wide.melt(id_vars=["station", "time", "line", "city", "suspect_frozen"], value_vars=keys,
+                     var_name="pollutant", value_name="value")
+    # a value that failed to parse is in `rejected`, not a NaN reading
+    bad_long = pd.concat([bad_values[k][ok.to_numpy()].reset_index(drop=True) for k in keys], ignore_index=True)
+    long = long.loc[~bad_long.to_numpy()]
+
+    frozen_ids = sorted({id_of[nm] for nm, d in info.items() if d["frozen"]})
+    detail = {}
+    if frozen_ids:
+        fz = wide.loc[wide["suspect_frozen"]].groupby("station")["time"].agg(["min", "max", "nunique"])
+        detail = {sid: {"raw_name": next(nm for nm in info if id_of[nm] == sid),
+                        "hours": int(r["nunique"]), "first": r["min"].isoformat(), "last": r["max"].isoformat()}
+                  for sid, r in fz.iterrows()}
+    meta = {
+        "sha256": sha256_of(raw), "encoding": enc, "city": city_name, "city_code": ccode,
+        "rows_in": n_in, "rows_ok": int(len(wide)), "blank_lines": int(blank.sum()),
+        "records_duplicate": int(rec_dup.sum()),
+        "hours": int(wide["time"].nunique()),
+        "stations": id_of,
+        "unresolved_stations": sorted(nm for nm, d in info.items() if d["code"] is None or id_of[nm] != d["code"]),
+        "station_collisions": collisions,
+        "frozen_stations": frozen_ids, "frozen_detail": detail, "frozen_hours": frozen_hours,
+    }
+    return finish(long, rejected, file=file, source=SOURCE, raw_of=raw_of,
+                  extra_cols=("city", "suspect_frozen"), meta=meta)

@@ -1,0 +1,427 @@
+"""Registry of administrative divisions and monitoring stations.
+
+Every source spells Gansu's 14 prefecture-level divisions differently
+(``兰州`` / ``兰州市`` / ``Lanzhou`` / ``620100``; ``临夏州`` /
+``临夏回族自治州``) and embeds status text in station names
+(``职工医院（20181115停运）``, ``市科委(停运180727)``, ``麦积山(对照点)``).
+This module reconciles them.
+
+The data are package CSVs (``envquality/data``, see its ``README.md`` for
+sources):
+
+``gansu_cities.csv``
+    The 14 divisions of standards.md §7 [1]_: ``code`` (admin code, str),
+    ``name_zh``, ``name_short``, ``name_en``, ``cnemc_name`` (the ``area``
+    the CNEMC live feed uses), ``seat_zh``, ``seat_code``, ``lat``, ``lon``
+    [degrees, WGS84, approximate city centre], ``extra_areas`` (CNEMC areas
+    published separately inside the division, ``|``-separated, e.g.
+    ``兰州新区``) and ``aliases`` (``|``-separated spellings).
+``gansu_stations.csv``
+    The 44 Gansu rows of the CNEMC national station list valid from
+    2022-02-13 [2]_, built by :func:`build_stations`: ``code``, ``name``
+    (clean), ``raw_name``, ``city_code``, ``area``, ``lon``, ``lat``
+    [degrees; empty allowed], ``control_point``, ``status``
+    (``active``/``retired``), ``active_from``, ``retired_on``,
+    ``assessment``, ``list_flag`` (the list's raw ``对照点`` Y/N column),
+    ``source``.
+
+``assessment`` is True for active, non-control stations whose area is the
+division itself.  兰州新区 stations (3245A, 3246A) are **not** assessment
+stations of 兰州市: CNEMC publishes 兰州新区 as an area of its own, and the
+city statistics of 兰州市 use the stations of area 兰州市 only.
+
+Another province uses CSVs of the same shape: ``Registry.from_csv(cities,
+stations)`` or ``load_cities(path)`` / ``load_stations(path)``.
+
+References
+----------
+.. [1] shared/reference/standards.md §7 (codes: national division table).
+.. [2] CNEMC, 站点列表-2022.02.13起.csv, as redistributed with the
+   quotsoft.net archive (zkzkok/mydata, commit 387b310), Gansu subset.
+
+Examples
+--------
+>>> city_code("临夏")
+'622900'
+>>> clean_station_name("职工医院（20181115停运）")[0]
+'职工医院'
+>>> resolve_station("兰州", "教育港（20181115启用）")
+'3186A'
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "Registry", "load_cities", "load_stations", "city_code", "clean_station_name",
+    "resolve_station", "build_stations", "default_registry", "CITY_COLUMNS", "STATION_COLUMNS",
+]
+
+#: Columns of a cities CSV.
+CITY_COLUMNS: tuple[str, ...] = (
+    "code", "name_zh", "name_short", "name_en", "cnemc_name", "seat_zh", "seat_code",
+    "lat", "lon", "extra_areas", "aliases",
+)
+#: Columns of a stations CSV.
+STATION_COLUMNS: tuple[str, ...] = (
+    "code", "name", "raw_name", "city_code", "area", "lon", "lat", "control_point", "status",
+    "active_from", "retired_on", "assessment", "list_flag", "source",
+)
+
+_DATA = "data"
+_STATION_LIST_SOURCE = "cnemc-station-list-2022-02-13"
+
+
+def _package_file(name: str):
+    return resources.files("envquality").joinpath(_DATA, name)
+
+
+def _norm(text: Any) -> str:
+    """Matching key: NFKC (full-width to ASCII), no whitespace, case-folded."""
+    s = unicodedata.normalize("NFKC", str(text))
+    return re.sub(r"\s+", "", s).casefold()
+
+
+def _read_csv(path: str | Path | None, default: str) -> pd.DataFrame:
+    src = _package_file(default) if path is None else Path(path)
+    with src.open("r", encoding="utf-8-sig") as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False, comment=None)
+
+
+def _to_bool(s: pd.Series) -> pd.Series:
+    m = s.astype(str).str.strip().str.lower().map(
+        {"true": True, "1": True, "y": True, "yes": True, "false": False, "0": False, "n": False,
+         "no": False, "": False})
+    return m.fillna(False).astype(bool)
+
+
+def load_cities(path: str | Path | None = None) -> pd.DataFrame:
+    """Divisions table (default: Gansu's 14, standards.md §7).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A CSV with the columns :data:`CITY_COLUMNS` (``extra_areas`` may be
+        absent); default the packaged ``gansu_cities.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``code``, names, ``seat_code`` as str; ``lat``/``lon`` float
+        [degrees].
+
+    Examples
+    --------
+    >>> load_cities().set_index("code").loc["623000", "name_short"]
+    '甘南州'
+    """
+    df = _read_csv(path, "gansu_cities.csv")
+    missing = [c for c in CITY_COLUMNS if c not in df and c != "extra_areas"]
+    if missing:
+        raise ValueError(f"{path}: cities CSV lacks columns {missing}")
+    if "extra_areas" not in df:
+        df["extra_areas"] = ""
+    for c in ("lat", "lon"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+    return df.loc[:, list(CITY_COLUMNS)].reset_index(drop=True)
+
+
+def load_stations(path: str | Path | None = None) -> pd.DataFrame:
+    """Stations table (default: the 44 Gansu stations of the 2022 CNEMC list).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A CSV with the columns :data:`STATION_COLUMNS`; default the packaged
+        ``gansu_stations.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``lon``/``lat`` float [degrees] (NaN where unknown),
+        ``control_point``/``assessment`` bool, ``active_from``/``retired_on``
+        datetime64 (naive calendar dates, NaT where none).
+
+    Examples
+    --------
+    >>> st = load_stations()
+    >>> int(st["assessment"].sum()), len(st)
+    (35, 44)
+    """
+    df = _read_csv(path, "gansu_stations.csv")
+    missing = [c for c in STATION_COLUMNS if c not in df and c not in ("list_flag", "source")]
+    if missing:
+        raise ValueError(f"{path}: stations CSV lacks columns {missing}")
+    for c in ("list_flag", "source"):
+        if c not in df:
+            df[c] = ""
+    for c in ("lon", "lat"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+    for c in ("control_point", "assessment"):
+        df[c] = _to_bool(df[c])
+    for c in ("active_from", "retired_on"):
+        df[c] = pd.to_datetime(df[c].replace("", None), format="%Y-%m-%d").astype("datetime64[ns]")
+    return df.loc[:, list(STATION_COLUMNS)].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- names
+_BRACKET = re.compile(r"\(([^()]*)\)")
+_STATUS = re.compile(r"^(?:(?P<d1>\d{6}|\d{8})(?P<w1>停运|启用|停用|撤销)|(?P<w2>停运|启用|停用|撤销)(?P<d2>\d{6}|\d{8}))$")
+
+
+def _parse_compact_date(digits: str) -> str | None:
+    """``20181115`` or ``180727`` (YYMMDD, 20YY) to ISO ``YYYY-MM-DD``; None if invalid."""
+    if len(digits) == 6:
+        digits = "20" + digits
+    try:
+        return pd.Timestamp(f"{digits[:4]}-{digits[4:6]}-{digits[6:8]}").strftime("%Y-%m-%d")
+    except ValueError:
+        return None
+
+
+def clean_station_name(raw: str) -> tuple[str, dict[str, Any]]:
+    """Strip status text from a station name and parse it.
+
+    Bracketed suffixes in full-width ``（）`` or ASCII ``()`` brackets are
+    recognised: ``对照点`` (control point), ``YYYYMMDD停运`` / ``YYMMDD停运``
+    / ``停运YYMMDD`` (retired on that date), ``…启用`` (active from that
+    date).  Six-digit dates are YYMMDD in the 2000s (``180727`` =
+    2018-07-27).  Other bracketed text stays in the name and is listed in
+    ``notes``.
+
+    Parameters
+    ----------
+    raw : str
+        Station name as a source writes it.
+
+    Returns
+    -------
+    name : str
+        Clean name.
+    info : dict
+        ``control_point`` (bool), ``status`` (``"active"``/``"retired"``),
+        ``active_from`` and ``retired_on`` (ISO date str or None),
+        ``notes`` (list of unrecognised bracket texts or bad dates).
+
+    Examples
+    --------
+    >>> clean_station_name("市科委(停运180727)")
+    ('市科委', {'control_point': False, 'status': 'retired', 'active_from': None, 'retired_on': '2018-07-27', 'notes': []})
+    >>> clean_station_name(" 麦积山（对照点）")[1]["control_point"]
+    True
+    >>> clean_station_name("教育港（20181115启用）")[1]["active_from"]
+    '2018-11-15'
+    """
+    text = str(raw).replace("（", "(").replace("）", ")").strip()
+    info: dict[str, Any] = {"control_point": False, "status": "active", "active_from": None,
+                            "retired_on": None, "notes": []}
+    kept: list[str] = []
+    pos = 0
+    for m in _BRACKET.finditer(text):
+        kept.append(text[pos:m.start()])
+        pos = m.end()
+        inner = re.sub(r"\s+", "", m.group(1))
+        st = _STATUS.match(inner)
+        if inner == "对照点":
+            info["control_point"] = True
+        elif st:
+            digits = st.group("d1") or st.group("d2")
+            word = st.group("w1") or st.group("w2")
+            date = _parse_compact_date(digits)
+            if date is None:
+                info["notes"].append(f"bad date in {m.group(0)!r}")
+            if word == "启用":
+                info["active_from"] = date
+            else:
+                info["retired_on"] = date
+                info["status"] = "retired"
+        else:
+            kept.append(m.group(0))
+            info["notes"].append(m.group(0))
+    kept.append(text[pos:])
+    return "".join(kept).strip(), info
+
+
+# --------------------------------------------------------------------------- registry
+@dataclass
+class Registry:
+    """Divisions and stations with name reconciliation.
+
+    Parameters
+    ----------
+    cities : pandas.DataFrame
+        As returned by :func:`load_cities`.
+    stations : pandas.DataFrame
+        As returned by :func:`load_stations`.
+    """
+
+    cities: pd.DataFrame
+    stations: pd.DataFrame
+    _alias: dict[str, str] = field(init=False, repr=False)
+    _areas: dict[str, str] = field(init=False, repr=False)
+    _station_key: dict[tuple[str, str], str] = field(init=False, repr=False)
+    _display: dict[str, str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        alias: dict[str, str] = {}
+        display: dict[str, str] = {}
+        for row in self.cities.itertuples(index=False):
+            names = [row.code, row.name_zh, row.name_short, row.name_en, row.cnemc_name,
+                     *str(row.aliases).split("|")]
+            for n in names:
+                if str(n).strip():
+                    alias.setdefault(_norm(n), str(row.code))
+                    display.setdefault(_norm(n), str(n).strip())
+        self._alias = alias
+        areas: dict[str, str] = {}
+        for row in self.cities.itertuples(index=False):
+            for a in str(row.extra_areas or "").split("|"):
+                if a.strip():
+                    areas[_norm(a)] = str(row.code)
+                    display.setdefault(_norm(a), a.strip())
+        self._display = display
+        self._areas = areas
+        keys: dict[tuple[str, str], str] = {}
+        for row in self.stations.itertuples(index=False):
+            for n in (row.name, row.raw_name, clean_station_name(row.raw_name)[0]):
+                keys.setdefault((str(row.city_code), _norm(n)), str(row.code))
+        self._station_key = keys
+
+    @classmethod
+    def from_csv(cls, cities: str | Path | None = None, stations: str | Path | None = None) -> "Registry":
+        """Registry from a cities and a stations CSV (default: the Gansu package data)."""
+        return cls(load_cities(cities), load_stations(stations))
+
+    def city_code(self, name: str | int) -> str:
+        """Admin code of a division from any known spelling.
+
+        Accepts Chinese full/short names, CNEMC names, English names
+        (case-insensitive), the code itself, and a CNEMC sub-area listed in
+        ``extra_areas`` (``兰州新区`` → ``620100``).
+
+        Raises
+        ------
+        KeyError
+            Unknown name; the message lists close matches.
+        """
+        key = _norm(name)
+        if key in self._alias:
+            return self._alias[key]
+        if key in self._areas:
+            return self._areas[key]
+        candidates = list(self._alias) + list(self._areas)
+        close = difflib.get_close_matches(key, candidates, n=5, cutoff=0.5)
+        close += [c for c in candidates if key and (key in c or c in key) and c not in close]
+        listing = ", ".join(
+            f"{self._display[c]} ({self._alias.get(c) or self._areas.get(c)})" for c in close[:5])
+        raise KeyError(f"unknown city {name!r}; close matches: {listing or 'none'}")
+
+    def area_of(self, name: str) -> tuple[str, str]:
+        """``(city_code, area)`` of a CNEMC area name: ``兰州新区`` → ``("620100", "兰州新区")``.
+
+        The area of a whole division is its ``cnemc_name``.
+        """
+        code = self.city_code(name)
+        key = _norm(name)
+        if key in self._areas and key not in self._alias:
+            return code, unicodedata.normalize("NFKC", str(name)).strip()
+        return code, str(self.cities.loc[self.cities["code"] == code, "cnemc_name"].iloc[0])
+
+    def resolve_station(self, city: str, name: str) -> str | None:
+        """Station code from a city (any spelling) and a raw or clean station name.
+
+        Returns None when the city or the station is unknown.
+        """
+        try:
+            code = self.city_code(city)
+        except KeyError:
+            return None
+        for n in (name, clean_station_name(name)[0]):
+            hit = self._station_key.get((code, _norm(n)))
+            if hit is not None:
+                return hit
+        return None
+
+    clean_station_name = staticmethod(clean_station_name)
+
+
+def build_stations(
+    station_list: str | Path | pd.DataFrame,
+    registry: Registry | None = None,
+    *,
+    source: str = _STATION_LIST_SOURCE,
+) -> pd.DataFrame:
+    """Stations table from a CNEMC station list (``监测点编码,监测点名称,城市,经度,纬度,对照点``).
+
+    Parameters
+    ----------
+    station_list : path or DataFrame
+        The CNEMC list (UTF-8 with or without BOM, or GB18030) or a subset.
+    registry : Registry, optional
+        Gives the divisions; default Gansu (stations are not used).
+    source : str
+        Text of the ``source`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`STATION_COLUMNS`, as written to ``gansu_stations.csv``.
+        Rows whose city is not a division of ``registry`` are dropped.
+    """
+    from envquality.iotools.common import decode_bytes
+    import io
+
+    reg = registry or Registry(load_cities(), pd.DataFrame(columns=list(STATION_COLUMNS)))
+    if isinstance(station_list, pd.DataFrame):
+        raw = station_list.astype(str)
+    else:
+        text, _ = decode_bytes(Path(station_list).read_bytes())
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    raw.columns = [c.strip() for c in raw.columns]
+    rows = []
+    for r in raw.itertuples(index=False):
+        code, rname, city, lon, lat, flag = (str(v).strip() for v in list(r)[:6])
+        try:
+            ccode, area = reg.area_of(city)
+        except KeyError:
+            continue
+        name, info = clean_station_name(rname)
+        cnemc = str(reg.cities.loc[reg.cities["code"] == ccode, "cnemc_name"].iloc[0])
+        rows.append({
+            "code": code, "name": name, "raw_name": rname, "city_code": ccode, "area": area,
+            "lon": lon, "lat": lat, "control_point": info["control_point"], "status": info["status"],
+            "active_from": info["active_from"] or "", "retired_on": info["retired_on"] or "",
+            "assessment": info["status"] == "active" and not info["control_point"] and area == cnemc,
+            "list_flag": flag, "source": source,
+        })
+    return pd.DataFrame(rows, columns=list(STATION_COLUMNS))
+
+
+@lru_cache(maxsize=1)
+def default_registry() -> Registry:
+    """The cached Gansu registry from the package CSVs."""
+    return Registry.from_csv()
+
+
+def city_code(name: str | int) -> str:
+    """Admin code of a Gansu division; see :meth:`Registry.city_code`.
+
+    >>> [city_code(n) for n in ("兰州", "兰州市", "Lanzhou", "620100", "甘南藏族自治州")]
+    ['620100', '620100', '620100', '620100', '623000']
+    """
+    return default_registry().city_code(name)
+
+
+def resolve_station(city: str, name: str) -> str | None:
+    """Gansu station code from city and raw or clean name; see :meth:`Registry.resolve_station`."""
+    return default_registry().resolve_station(city, name)
