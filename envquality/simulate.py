@@ -150,7 +150,7 @@ _PAR: dict[str, dict[str, float]] = {
                heat=0.35, s1=0.28, s2=0.0, meso=0.22, white=0.08),
     "so2": dict(base=6.5, city_sd=0.45, dirty=0.25, st_sd=0.35, cos_amp=0.22, cos_peak=15,
                 heat=0.70, s1=0.28, s2=0.0, meso=0.32, white=0.15),
-    "o3": dict(base=50.0, city_sd=0.12, dirty=0.0, st_sd=0.12, cos_amp=0.30, cos_peak=165,
+    "o3": dict(base=45.0, city_sd=0.12, dirty=0.0, st_sd=0.12, cos_amp=0.30, cos_peak=165,
                heat=0.0, s1=-0.10, s2=0.22, meso=0.18, white=0.08),
 }
 
@@ -529,7 +529,7 @@ def simulate_hourly(
         p = _PAR[c]
         tt = p["cos_amp"] * np.cos(_PH_EXACT * (t_days - p["cos_peak"]))
         if c == "o3":
-            tt = tt + (0.58 + 0.17 * summer) * _DIURNAL["o3"][hod]
+            tt = tt + (0.50 + 0.10 * summer) * _DIURNAL["o3"][hod]
         else:
             tt = tt + _DIURNAL[c][hod]
         if c in ("no2", "co"):
