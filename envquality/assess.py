@@ -54,7 +54,7 @@ def assign_cities(data: pd.DataFrame, registry: Registry | None = None, *, file:
     out["city"] = city.astype(str)
     assessment = out["station"].map(st["assessment"]) if "assessment" in st else None
     # stations not in the registry (e.g. a bureau's own codes) count as assessment stations
-    out["assessment"] = assessment.fillna(True).astype(bool) if assessment is not None else True
+    out["assessment"] = assessment.astype(object).fillna(True).astype(bool) if assessment is not None else True
     return out
 
 

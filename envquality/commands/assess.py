@@ -37,29 +37,58 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return out
 
 
+def _read_dust(path: str) -> pd.DataFrame:
+    """The dust-day file (columns city,date), checked row by row (InputError names line and field)."""
+    from pathlib import Path
+
+    from envquality.iotools.common import InputError
+    from envquality.registry import default_registry
+
+    if not Path(path).is_file():
+        raise InputError(path, None, None, "dust file not found")
+    try:
+        dust = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(path, None, None, f"not a valid CSV file ({exc})") from None
+    dust.columns = [str(c).strip().lower() for c in dust.columns]
+    for need in ("city", "date"):
+        if need not in dust.columns:
+            raise InputError(path, 1, need, f"dust file needs columns city,date; columns are {list(dust.columns)}")
+    reg = default_registry()
+    for i, (city, date) in enumerate(zip(dust["city"], dust["date"])):
+        try:
+            reg.city_code(city.strip())
+        except KeyError as exc:
+            raise InputError(path, i + 2, "city", str(exc).strip('"')) from None
+        if pd.isna(pd.to_datetime(date.strip(), errors="coerce", format="ISO8601")):
+            raise InputError(path, i + 2, "date", f"cannot parse {date!r} as a date")
+    return dust.assign(city=dust["city"].str.strip(), date=dust["date"].str.strip())
+
+
 def run(args: argparse.Namespace) -> int:
     from envquality.assess import assess_readings, format_stats_table, period_bounds
     from envquality.iotools.common import InputError
     from envquality.iotools.readings import read_readings
     from envquality.stats.assessment import compare_periods
 
-    result = read_readings(args.path)
+    def bounds(text: str, option: str) -> tuple[str, str]:
+        try:
+            return period_bounds(text)
+        except ValueError:
+            raise InputError(text, None, option, "expected 2015, 2015-03, 2015Q2 or START:END") from None
+
+    # options first (cheap), then the readings file
     start = end = None
     if args.period:
-        try:
-            start, end = period_bounds(args.period)
-        except ValueError:
-            raise InputError(args.period, None, "--period", "expected 2015, 2015-03, 2015Q2 or START:END") from None
-    dust = None
-    if args.dust:
-        dust = pd.read_csv(args.dust, dtype=str)
-        if not {"city", "date"} <= set(dust.columns):
-            raise InputError(args.dust, 1, "city", "dust file needs columns city,date")
+        start, end = bounds(args.period, "--period")
+    if args.compare:
+        ps, pe = bounds(args.compare, "--compare")
+    dust = _read_dust(args.dust) if args.dust else None
+    result = read_readings(args.path)
     stats = assess_readings(result.data, result.meta["resolution"], start=start, end=end, dust=dust,
                             standard=args.standard, file=args.path)
     comparison = None
     if args.compare:
-        ps, pe = period_bounds(args.compare)
         prev = assess_readings(result.data, result.meta["resolution"], start=ps, end=pe, dust=dust,
                                standard=args.standard, file=args.path)
         comparison = compare_periods(stats, prev)

@@ -173,7 +173,7 @@ def read_readings(path: str | Path) -> ReadResult:
         "pollutant": pol,
         "value": value.astype(float),
         "line": line,
-        "raw": df.astype(str).agg(",".join, axis=1) if len(df) < 2_000_000 else "",
+        "raw": _raw_lines(df) if len(df) < 2_000_000 else "",
     })
     if resolution == "hourly":
         out["time"] = times.dt.tz_localize(TIMEZONE) if getattr(times.dt, "tz", None) is None else times
@@ -187,3 +187,18 @@ def read_readings(path: str | Path) -> ReadResult:
         "rows_duplicate": n_dup,
     }
     return ReadResult(data.reset_index(drop=True), meta, rejected)
+
+
+def _raw_lines(df: pd.DataFrame) -> pd.Series:
+    """Each row's fields joined by commas (the ``raw`` text of rejected rows), vectorized.
+
+    Same text as ``df.astype(str).agg(",".join, axis=1)``, which builds one
+    Series per row and took ~1 s per 20,000 rows.
+    """
+    text = df.astype(str)
+    if text.shape[1] == 0:
+        return pd.Series("", index=df.index)
+    out = text.iloc[:, 0].astype(object)
+    for c in range(1, text.shape[1]):
+        out = out + "," + text.iloc[:, c].astype(object)
+    return out

@@ -268,6 +268,13 @@ def assess(
         province row.
     """
     sel = city.sel(date=slice(start, end))
+    if start is not None or end is not None:
+        # the period is what was asked for, not the part of it the data cover: days
+        # without data are missing days (capture rules, calendar days), and a period
+        # outside the data gives all-missing figures rather than an empty selection
+        lo = pd.Timestamp(start) if start is not None else pd.Timestamp(city["date"].values.min())
+        hi = pd.Timestamp(end) if end is not None else pd.Timestamp(city["date"].values.max())
+        sel = sel.reindex(date=pd.date_range(lo.normalize(), hi.normalize(), freq="D").values)
     days = sel["date"].values.astype("datetime64[D]")
     daily = {k: sel[k].transpose("city", "date").values for k in sel.data_vars if not k.endswith("_stations")}
     dust_arr = None
