@@ -44,6 +44,8 @@ def _rows() -> list[tuple[str, str, str, str]]:
                     v = rng.uniform(0.1, HIGH[k])
                     if city == "兰州" and day == DUST_DAY and k == "pm10_24h":
                         v = 480.0  # dust storm: PM10 IAQI 450 (primary)
+                    elif city == "兰州" and day == DUST_DAY and k not in ("pm25_24h",):
+                        v = v * 0.3  # gases low: the exceedance is the dust's alone
                     if q_start.startswith("2014") and k == "pm25_24h":
                         v *= 1.3  # PM2.5 falls from 2014 to 2015
                     rows.append((city, day, k, f"{v:.3f}" if k == "co_24h" else f"{v:.1f}"))
@@ -230,7 +232,10 @@ def test_bad_input_one_clear_line(capsys, tmp_path, name, text, where):
 
 def test_co_in_ug_with_unit_column_is_converted(capsys, tmp_path):
     path = tmp_path / "co.csv"
-    rows = [f"1001A,兰州,{t:%Y-%m-%d %H:%M},co,1200,ug/m3" for t in pd.date_range("2015-01-01 01:00", periods=24, freq="h")]
+    hours = pd.date_range("2015-01-01 01:00", periods=24, freq="h")
+    rows = [f"1001A,兰州,{t:%Y-%m-%d %H:%M},co,1200,ug/m3" for t in hours]
+    # the other five pollutants, low, so the day is complete (missing-pollutant rule)
+    rows += [f"1001A,兰州,{t:%Y-%m-%d %H:%M},{p},5,ug/m3" for t in hours for p in ("so2", "no2", "pm10", "pm25", "o3")]
     path.write_text("station,city,time,pollutant,value,unit\n" + "\n".join(rows) + "\n", encoding="utf-8")
     code, out, _ = run(capsys, path, "--json")
     assert code == 0

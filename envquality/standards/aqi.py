@@ -271,19 +271,27 @@ def _combine(
     iaqis: dict[str, np.ndarray],
     rs: RuleSet,
     shape: tuple[int, ...],
+    *,
+    groups: tuple[tuple[str, ...], ...] | None = None,
 ) -> AQIResult:
     """AQI = max IAQI (HJ 633-2012 §6.1 formula (2); HJ 633-2026 §4.2.5).
 
     Also primary pollutants (HJ 633 §4.4: largest IAQI when AQI > 50, ties
     all count), exceeding pollutants (HJ 633-2012 §4.5: IAQI > 100) and the
-    HJ 633-2026 §5.3 rule for a missing pollutant.  One pass per pollutant,
-    no stacked copy, so national-scale arrays stay within memory.
+    HJ 633-2026 §5.3 rule for a missing pollutant.  ``groups`` lists the
+    pollutants that must each have at least one IAQI for the result to be
+    complete (default: every indicator).  One pass per pollutant, no stacked
+    copy, so national-scale arrays stay within memory.
     """
     aqi = np.full(shape, np.nan)
-    complete = np.ones(shape, dtype=bool)
     for v in iaqis.values():
         np.fmax(aqi, v, out=aqi)  # fmax skips NaN
-        complete &= ~np.isnan(v)
+    complete = np.ones(shape, dtype=bool)
+    for group in groups or tuple((k,) for k in iaqis):
+        present = np.zeros(shape, dtype=bool)
+        for label in group:
+            present |= ~np.isnan(iaqis[label])
+        complete &= present
     if rs.missing_pollutant_rule:
         # HJ 633-2026 §5.3: incomplete -> AQI only when the others exceed 100
         with np.errstate(invalid="ignore"):
@@ -400,20 +408,10 @@ def daily_aqi(
             )
         else:
             iaqis[label] = np.full(shape, np.nan)
-    result = _combine(iaqis, rs, shape)
-    if "O3_1h" in iaqis:
-        # O3 8-h above 800 has no IAQI under 2012; the 1-h value decides, so
-        # the day is not incomplete for that reason alone.
-        o3_8h = np.broadcast_to(np.asarray(concentrations.get("o3_8h", np.nan), dtype=np.float64), shape)
-        result.complete = result.complete | (
-            (o3_8h > 800) & ~np.isnan(iaqis["O3_1h"]) & _all_but(iaqis, "O3_8h")
-        )
-    return result
-
-
-def _all_but(iaqis: dict[str, np.ndarray], skip: str) -> np.ndarray:
-    ok = True
-    for k, v in iaqis.items():
-        if k != skip:
-            ok = ok & ~np.isnan(v)
-    return np.asarray(ok)
+    # O3 counts as present with either of its daily indicators (2012): daily
+    # data often carry MDA8 only, and with MDA8 > 800 the 1-h IAQI decides.
+    # With MDA8 > 800 and no 1-h value, O3 has no IAQI: the day is incomplete.
+    groups = tuple((k,) for k in iaqis if not k.startswith("O3")) + (
+        tuple(k for k in iaqis if k.startswith("O3")),
+    )
+    return _combine(iaqis, rs, shape, groups=groups)

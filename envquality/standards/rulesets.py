@@ -57,7 +57,9 @@ class RuleSet:
         Whether the rule set defines exceeding pollutants (HJ 633-2012 only).
     missing_pollutant_rule : bool
         HJ 633-2026 §5.3: with a pollutant missing, publish AQI only if the
-        remaining IAQIs already exceed 100, else AQI is NA.
+        remaining IAQIs already exceed 100, else AQI is NA.  HJ 633-2012 is
+        silent; envquality applies the same rule to it by default so that a
+        day with, say, only SO2 is never a "good day" (docs/standards.md).
     """
 
     name: str
@@ -102,7 +104,7 @@ RULESET_2012 = RuleSet(
     hourly_columns=MappingProxyType(hj633_2012.HOURLY_COLUMNS),
     class2_limits=MappingProxyType(gb3095_2012.CLASS2_LIMITS),
     exceeding_pollutants=True,
-    missing_pollutant_rule=False,
+    missing_pollutant_rule=True,  # envquality's choice: 2012 is silent, see docstring
 )
 
 RULESET_2026 = RuleSet(

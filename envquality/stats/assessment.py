@@ -67,7 +67,6 @@ COMPOSITE_TERMS: tuple[tuple[str, str, tuple[str, str]], ...] = (
 #: Display labels of the composite-index pollutants.
 _DISPLAY = {"so2": "SO2", "no2": "NO2", "pm10": "PM10", "pm25": "PM2.5", "co": "CO", "o3": "O3"}
 
-_DUST_BITS = np.uint8((1 << PRIMARY_LABELS.index("PM10")) | (1 << PRIMARY_LABELS.index("PM2.5")))
 
 
 def percentile(values: npt.ArrayLike, p: float, axis: int = -1) -> np.ndarray:
@@ -223,11 +222,12 @@ def composite_index(
     stack = np.stack(list(single.values()))
     weights = np.array([ruleset.composite_weights[p] for p in single]).reshape((-1,) + (1,) * (stack.ndim - 1))
     total = (stack * weights).sum(axis=0)
-    names = np.array(list(single), dtype=object)
-    with np.errstate(invalid="ignore"):
-        lead_idx = np.argmax(np.where(np.isnan(stack), -np.inf, stack), axis=0)
-    leading = np.where(np.isnan(total), "", names[lead_idx])
-    leading = np.vectorize(lambda k: _DISPLAY.get(k, k), otypes=[object])(leading)
+    # every pollutant sharing the largest single index leads (ties, like primary pollutants)
+    top = np.max(np.where(np.isnan(stack), -np.inf, stack), axis=0)
+    leading = np.full(total.shape, "", dtype=object)
+    for name, s_i in single.items():
+        hit = (s_i == top) & ~np.isnan(total)
+        leading = np.where(hit, np.where(leading == "", _DISPLAY[name], leading + "," + _DISPLAY[name]), leading)
     return total, leading, single
 
 
@@ -297,7 +297,9 @@ def period_statistics(
         ratio [%], period means and percentiles (rounded per GB/T 8170 as
         reported: integers, CO 1 decimal), their data capture ``*_n`` and
         validity reason ``*_reason``, the composite index (2 decimals) and
-        its leading pollutant, and ``rulesets`` applied.
+        its leading pollutant(s), and ``rulesets`` applied.  Columns
+        ``_raw_*`` hold the unrounded figures, so that aggregates over
+        entities round only once (GB/T 8170: no cascaded rounding).
     """
     d = np.asarray(days, dtype="datetime64[D]")
     arrays = {k: np.asarray(daily[k], dtype=np.float64) if k in daily else None for k in DAILY_INDICATORS}
@@ -341,8 +343,13 @@ def _one_variant(
     removed = np.zeros(aqi.shape, dtype=bool)
     values = dict(arrays)
     if dust is not None:
+        # a dust-caused exceedance: AQI > 100, but not without PM10 and PM2.5
+        gas = np.full(aqi.shape, np.nan)
+        for label, v in res.iaqi.items():
+            if label not in ("PM10", "PM2.5"):
+                np.fmax(gas, v, out=gas)
         with np.errstate(invalid="ignore"):
-            removed = dust & (aqi > 100) & ((res.primary_mask & _DUST_BITS) != 0)
+            removed = dust & (aqi > 100) & ~(gas > 100)
         if options.dust_removes_concentrations:
             for k in ("pm10_24h", "pm25_24h"):
                 values[k] = np.where(dust, np.nan, values[k])
@@ -366,6 +373,7 @@ def _one_variant(
         "valid_days": n_valid,
         "good_days": n_good,
         "good_ratio": round_half_even(ratio, 1),
+        "_raw_good_ratio": ratio,
         "exceed_days": exceed.sum(axis=-1),
         "heavy_days": heavy.sum(axis=-1),
         "severe_days": severe.sum(axis=-1),
@@ -391,10 +399,12 @@ def _one_variant(
         reported = round_half_even(raw, _report_decimals(item))
         items[item] = reported if options.composite_from_rounded else raw
         cols[item] = reported
+        cols[f"_raw_{item}"] = raw
         cols[f"{item}_n"] = n
         cols[f"{item}_reason"] = [REASONS[int(r)] for r in np.atleast_1d(reason)]
     total, leading, _ = composite_index(items, limit_rs)
     cols["composite_index"] = round_half_even(total, 2)
+    cols["_raw_composite_index"] = total
     cols["composite_leading"] = leading
     cols["composite_limits"] = limit_rs.ambient_standard
     return pd.DataFrame(cols)

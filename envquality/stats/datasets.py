@@ -218,7 +218,8 @@ def province_row(stats: pd.DataFrame, entity: str = PROVINCE) -> pd.DataFrame:
     The plan's target is "the 14 cities' average share of good days", so the
     province good-day ratio is the mean of the city ratios; concentrations
     and the composite index are likewise city means; day counts are summed
-    (city-days).
+    (city-days).  Means are taken of the unrounded city figures (``_raw_*``
+    columns) and rounded once (GB/T 8170 forbids cascaded rounding).
     """
     rows = []
     mean_cols = [c for c in stats.columns if c == "good_ratio" or c.endswith(("_mean", "_p98", "_p95", "_p90"))
@@ -229,9 +230,10 @@ def province_row(stats: pd.DataFrame, entity: str = PROVINCE) -> pd.DataFrame:
         for c in ("period_start", "period_end", "rulesets", "calendar_days", "composite_limits"):
             row[c] = g[c].iloc[0]
         for c in mean_cols:
-            dec = 2 if c == "composite_index" else (1 if c in ("good_ratio",) or c.startswith("co") else 0)
-            row[c] = float(round_half_even(np.nanmean(g[c].to_numpy(dtype=float)) if g[c].notna().any()
-                                           else np.nan, dec))
+            source = g[f"_raw_{c}"] if f"_raw_{c}" in g else g[c]
+            x = source.to_numpy(dtype=float)
+            dec = 2 if c == "composite_index" else (1 if c == "good_ratio" or c.startswith("co") else 0)
+            row[c] = float(round_half_even(np.nanmean(x) if np.isfinite(x).any() else np.nan, dec))
         for c in sum_cols:
             row[c] = int(g[c].sum())
         row["cities"] = int(len(g))
@@ -293,7 +295,7 @@ def assess(
     stats = pd.concat(parts, ignore_index=True)
     if with_province:
         stats = pd.concat([stats, province_row(stats)], ignore_index=True)
-    return stats
+    return stats.drop(columns=[c for c in stats.columns if c.startswith("_raw_")])
 
 
 def hourly_aqi_dataset(hourly: xr.Dataset) -> xr.Dataset:

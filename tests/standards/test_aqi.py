@@ -316,7 +316,7 @@ def test_level_category_colour_at_boundaries(aqi, level, zh, en, colour):
 def test_level_category_colour_vectorized_and_nan():
     aqis = [c[0] for c in LEVEL_CASES] + [math.nan]
     assert aqi_level(aqis).tolist() == [c[1] for c in LEVEL_CASES] + [0]
-    r = daily_aqi({"so2_24h": np.array([so2_24h_for(a) for a in aqis[:-1]] + [math.nan])})
+    r = daily_aqi(clean_day(so2_24h=np.array([so2_24h_for(a) for a in aqis[:-1]] + [math.nan])))
     assert r.colour().tolist() == [c[4] for c in LEVEL_CASES] + [""]
     assert r.category("en").tolist() == [c[3] for c in LEVEL_CASES] + [""]
 
@@ -349,9 +349,20 @@ def test_2026_missing_rule_no_primary_when_na():
     assert r.iaqi["PM2.5"] == 100
 
 
-def test_2012_incomplete_still_published():
+def test_2012_incomplete_follows_the_missing_pollutant_rule():
+    # HJ 633-2012 is silent; envquality applies HJ 633-2026 §5.3 to it (docs/standards.md)
     r = daily_aqi(clean_day(pm25_24h=36.0, pm10_24h=math.nan), standard=S2012)
-    assert r.aqi == 52 and not bool(r.complete)
+    assert math.isnan(r.aqi) and not bool(r.complete)
+    r = daily_aqi(clean_day(pm25_24h=80.0, pm10_24h=math.nan), standard=S2012)
+    assert r.aqi == 107 and not bool(r.complete)
+
+
+def test_2012_o3_present_with_either_daily_indicator():
+    assert bool(daily_aqi(clean_day(o3_1h=math.nan), standard=S2012).complete)
+    assert bool(daily_aqi(clean_day(o3_8h=math.nan), standard=S2012).complete)
+    # MDA8 above 800 without a 1-h maximum: O3 has no IAQI, the day is incomplete
+    r = daily_aqi(clean_day(o3_8h=843.0, o3_1h=math.nan), standard=S2012)
+    assert not bool(r.complete) and math.isnan(r.aqi)
 
 
 def test_all_missing_gives_nan_aqi():

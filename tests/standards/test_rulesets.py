@@ -122,7 +122,8 @@ def test_unknown_pollutant_column_raises():
 
 
 def test_generation_flags():
-    # exceeding pollutants exist only in HJ 633-2012; the §5.3 missing rule only in 2026
+    # exceeding pollutants exist only in HJ 633-2012; the §5.3 missing rule is in 2026 and,
+    # by envquality's documented choice, applied to the silent 2012 generation too
     assert RULESET_2012.exceeding_pollutants and not RULESET_2026.exceeding_pollutants
-    assert RULESET_2026.missing_pollutant_rule and not RULESET_2012.missing_pollutant_rule
+    assert RULESET_2026.missing_pollutant_rule and RULESET_2012.missing_pollutant_rule
     assert "o3_1h" in RULESET_2012.daily_indicators and "o3_1h" not in RULESET_2026.daily_indicators

@@ -362,3 +362,37 @@ def test_compare_periods_absolute_and_percent_change():
     assert c.loc["a", "good_ratio_change_pct"] == float(exact_round(Fraction(500, 75), 1)) == 6.7
     assert c.loc["b", "pm10_mean_change"] == 0.0 and c.loc["b", "pm10_mean_change_pct"] == 0.0
     assert c.loc["a", "pm10_mean_change_pct"] == -10.0
+
+
+def test_dust_day_with_pm_primary_but_gas_also_exceeding_stays():
+    # PM10 300 (IAQI 175, primary) on a dust day, but O3-8h 200 (IAQI 137) exceeds by itself:
+    # the day would exceed without the dust, so it is not a dust-caused exceedance
+    d = frame({"pm10_24h": [300], "o3_8h": [200]}, 1)
+    exc = one(period_statistics(d, days("2015-04-01", 1), ["c"], dust=np.array([[True]])), "excluded")
+    assert (exc["valid_days"], exc["exceed_days"], exc["dust_removed_days"]) == (1, 1, 0)
+
+
+def test_composite_leading_lists_every_tied_pollutant():
+    items = {"so2_mean": 30, "no2_mean": 20, "pm10_mean": 140, "pm25_mean": 70, "co_p95": 2.0, "o3_p90": 80}
+    # PM10 140/70 = PM2.5 70/35 = 2: both lead
+    _, leading, _ = composite_index(items, RULESET_2012)
+    assert leading == "PM10,PM2.5"
+
+
+def test_province_row_rounds_once_from_unrounded_city_figures():
+    from envquality.stats.datasets import province_row
+
+    # two cities with good-day ratios 1/3 and 2/3 of 3 days -> 33.3 and 66.7 reported;
+    # the mean of the unrounded ratios is exactly 50.0 (of the rounded ones too, here), and
+    # PM2.5 means 10.5 and 11.5 -> reported 10 and 12 (half-even); unrounded mean 11.0
+    pm25 = np.array([[10.0, 10.5, 11.0], [11.0, 11.5, 12.0]])
+    aqi_pm25 = {"pm25_24h": pm25}
+    d = {k: np.vstack([frame({}, 3)[k]] * 2) for k in INDICATORS}
+    d.update(aqi_pm25)
+    stats = period_statistics(d, days("2015-04-01", 3), ["a", "b"])
+    assert stats["pm25_mean"].tolist() == [10.0, 12.0]  # 10.5 -> 10, 11.5 -> 12
+    prov = province_row(stats)
+    assert prov["pm25_mean"].iloc[0] == 11.0
+    # rounding the rounded means would give the same here, so check a cascade case directly
+    stats.loc[:, "_raw_pm25_mean"] = [10.4, 11.1]  # rounded: 10 and 11 -> mean 10.5 -> 10
+    assert province_row(stats)["pm25_mean"].iloc[0] == 11.0  # (10.4 + 11.1) / 2 = 10.75 -> 11
