@@ -1,0 +1,219 @@
+"""Tables of the durable store (SQLAlchemy 2 Core metadata).
+
+The single source of truth for the schema is the Alembic migration chain in
+:mod:`envquality.store.migrations`; this module mirrors it (a test compares
+the two) so code can build queries against :data:`metadata`.
+
+Times
+-----
+Every instant is stored through :class:`UtcTime`:
+
+* PostgreSQL: ``TIMESTAMP WITH TIME ZONE`` (an absolute instant; the session
+  time zone only affects display).
+* SQLite: ``INTEGER`` seconds since 1970-01-01T00:00:00Z.  SQLite has no
+  date/time type, and an integer cannot be misread as local time.
+
+Python values going in must be tz-aware; values coming out are tz-aware in
+``Asia/Shanghai``.  Hourly reading times follow :mod:`envquality.model`: the
+END of the averaging hour.
+
+Calendar days (``daily_stat.date``) are plain ``DATE`` values: a CST
+calendar day, no time zone involved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+__all__ = [
+    "UtcTime", "metadata", "city", "station", "reading", "daily_stat", "period_stat",
+    "quarantine", "ingest_log", "raw_archive", "INGEST_STATUSES", "TABLE_NAMES",
+]
+
+TZ = ZoneInfo("Asia/Shanghai")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+#: Values of ``ingest_log.status``.
+INGEST_STATUSES: tuple[str, ...] = ("running", "ok", "failed", "noop", "superseded")
+
+
+class UtcTime(sa.types.TypeDecorator):
+    """An absolute instant: ``timestamptz`` on PostgreSQL, epoch seconds on SQLite.
+
+    Binding a naive ``datetime`` raises :class:`ValueError` (no silent
+    assumption of a zone).  Results are tz-aware ``Asia/Shanghai``.
+    Sub-second parts are dropped on SQLite (whole seconds are stored); the
+    store only holds hour or second resolution instants.
+    """
+
+    impl = sa.BigInteger
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.TIMESTAMP(timezone=True))
+        return dialect.type_descriptor(sa.BigInteger())
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if hasattr(value, "to_pydatetime"):  # pandas Timestamp
+            value = value.to_pydatetime()
+        if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"UtcTime needs a tz-aware datetime, got {value!r}")
+        if dialect.name == "postgresql":
+            return value.astimezone(dt.timezone.utc)
+        return (value - _EPOCH) // dt.timedelta(seconds=1)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None:  # pragma: no cover - timestamptz always carries a zone
+                value = value.replace(tzinfo=dt.timezone.utc)
+            return value.astimezone(TZ)
+        return (_EPOCH + dt.timedelta(seconds=int(value))).astimezone(TZ)
+
+
+def utcnow() -> dt.datetime:
+    """Now, tz-aware UTC, whole seconds."""
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+city = sa.Table(
+    "city", metadata,
+    sa.Column("code", sa.String(12), primary_key=True, comment="admin code, e.g. 620100"),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("name_en", sa.Text),
+    sa.Column("province", sa.Text),
+    sa.Column("lat", sa.Float),
+    sa.Column("lon", sa.Float),
+)
+
+station = sa.Table(
+    "station", metadata,
+    sa.Column("code", sa.String(16), primary_key=True, comment="CNEMC code, e.g. 1476A"),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("raw_name", sa.Text, comment="name exactly as the source spells it"),
+    sa.Column("city_code", sa.String(12), sa.ForeignKey("city.code"), index=True),
+    sa.Column("lon", sa.Float),
+    sa.Column("lat", sa.Float),
+    sa.Column("control_point", sa.Boolean, comment="national control point (国控点)"),
+    sa.Column("status", sa.Text, comment="active / retired / relocated ..."),
+    sa.Column("active_from", sa.Date),
+    sa.Column("retired_on", sa.Date),
+    sa.Column("assessment", sa.Boolean, comment="counts in the city assessment"),
+)
+
+ingest_log = sa.Table(
+    "ingest_log", metadata,
+    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("file_or_url", sa.Text, nullable=False, comment="logical name: base name or URL"),
+    sa.Column("sha256", sa.String(64)),
+    sa.Column("period_start", UtcTime()),
+    sa.Column("period_end", UtcTime()),
+    sa.Column("rows_in", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rows_ok", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rows_rejected", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rows_duplicate", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rows_superseded", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rows_written", sa.BigInteger, nullable=False, server_default="0",
+              comment="readings inserted, changed or taken over (unchanged upserts not counted)"),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("started_at", UtcTime(), nullable=False),
+    sa.Column("finished_at", UtcTime()),
+    sa.Column("error", sa.Text),
+    sa.Column("supersedes_id", sa.Integer, sa.ForeignKey("ingest_log.id")),
+    sa.CheckConstraint(
+        "status IN ('running', 'ok', 'failed', 'noop', 'superseded')", name="status"
+    ),
+    sa.Index("ix_ingest_log_source_sha256", "source", "sha256"),
+    sa.Index("ix_ingest_log_source_file_or_url", "source", "file_or_url"),
+)
+
+reading = sa.Table(
+    "reading", metadata,
+    sa.Column("station", sa.String(16), primary_key=True),
+    sa.Column("time", UtcTime(), primary_key=True, comment="END of the averaging hour"),
+    sa.Column("pollutant", sa.String(16), primary_key=True),
+    sa.Column("value", sa.Float, comment="NULL = missing"),
+    sa.Column("flag", sa.Text),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("ingest_id", sa.Integer, nullable=False, comment="ingest that last wrote the value"),
+    sa.Index("ix_reading_ingest_id", "ingest_id"),
+    sqlite_with_rowid=False,
+)
+
+daily_stat = sa.Table(
+    "daily_stat", metadata,
+    sa.Column("entity_kind", sa.String(8), primary_key=True, comment="station or city"),
+    sa.Column("entity", sa.String(16), primary_key=True),
+    sa.Column("date", sa.Date, primary_key=True, comment="CST calendar day"),
+    sa.Column("indicator", sa.String(24), primary_key=True),
+    sa.Column("ruleset", sa.String(32), primary_key=True),
+    sa.Column("value", sa.Float),
+    sa.Column("n", sa.Integer, comment="data capture count"),
+    sa.Column("valid", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("computed_at", UtcTime(), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+period_stat = sa.Table(
+    "period_stat", metadata,
+    sa.Column("entity_kind", sa.String(8), primary_key=True, comment="station or city"),
+    sa.Column("entity", sa.String(16), primary_key=True),
+    sa.Column("period", sa.String(16), primary_key=True, comment="2024, 2024-Q1, 2024-03, ..."),
+    sa.Column("indicator", sa.String(32), primary_key=True),
+    sa.Column("ruleset", sa.String(32), primary_key=True),
+    sa.Column("period_start", sa.Date),
+    sa.Column("period_end", sa.Date),
+    sa.Column("value", sa.Float),
+    sa.Column("n", sa.Integer, comment="data capture count (valid days)"),
+    sa.Column("valid", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("computed_at", UtcTime(), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+quarantine = sa.Table(
+    "quarantine", metadata,
+    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+    sa.Column("ingest_id", sa.Integer, sa.ForeignKey("ingest_log.id"), index=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("file", sa.Text),
+    sa.Column("line", sa.BigInteger),
+    sa.Column("field", sa.Text),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("raw", sa.Text, comment="the input text exactly as read"),
+    sa.Column("created_at", UtcTime(), nullable=False),
+    sa.Column("resolved", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("resolution", sa.Text),
+)
+
+raw_archive = sa.Table(
+    "raw_archive", metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("original_name", sa.Text, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("path", sa.Text, nullable=False, comment="relative to the archive root"),
+    sa.Column("received_at", UtcTime(), nullable=False),
+)
+
+#: Names of all tables, in creation order.
+TABLE_NAMES: tuple[str, ...] = tuple(t.name for t in metadata.sorted_tables)

@@ -1,0 +1,119 @@
+"""Idempotent streaming upserts of readings and statistics on both backends."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from envquality.store import schema as S
+from envquality.store.bulk import read_readings, readings_checksum, upsert_readings, upsert_stats
+
+from . import make_frame, store  # noqa: F401  (fixture)
+
+
+def _count(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(S.reading)).scalar_one()
+
+
+def test_upsert_is_idempotent(store):
+    f = make_frame(4, 30)
+    with store.begin() as conn:
+        s1 = upsert_readings(conn, f, 1, "src", chunk_rows=100)
+    assert (s1.rows, s1.written, s1.chunks) == (len(f), len(f), -(-len(f) // 100))
+    before = read_readings(store, with_provenance=True)
+    with store.begin() as conn:
+        s2 = upsert_readings(conn, f, 2, "other", chunk_rows=100)
+    assert s2.written == 0
+    after = read_readings(store, with_provenance=True)
+    pd.testing.assert_frame_equal(before, after)
+    assert set(after["ingest_id"]) == {1} and set(after["source"]) == {"src"}
+
+
+def test_conflicting_values_update(store):
+    f = make_frame(2, 5)
+    with store.begin() as conn:
+        upsert_readings(conn, f, 1, "a")
+    g = f.copy()
+    g.loc[[0, 3], "value"] = [999.5, np.nan]
+    with store.begin() as conn:
+        s = upsert_readings(conn, g, 2, "b")
+    assert s.written == 2
+    back = read_readings(store, with_provenance=True)
+    assert _count(store) == len(f)
+    key = ["station", "time", "pollutant"]
+    m = back.merge(g, on=key, suffixes=("", "_in"))
+    pd.testing.assert_series_equal(m["value"], m["value_in"], check_names=False)
+    changed = back.set_index(key).loc[[tuple(g.loc[i, key]) for i in (0, 3)]]
+    assert list(changed["ingest_id"]) == [2, 2] and list(changed["source"]) == ["b", "b"]
+    assert np.isnan(changed["value"].iloc[1])
+    # NaN is stored as NULL and back to a value is an update too
+    with store.begin() as conn:
+        assert upsert_readings(conn, g, 3, "c").written == 0
+        assert upsert_readings(conn, f, 3, "c").written == 2
+
+
+def test_streaming_iterator_of_frames(store):
+    parts = [make_frame(3, 10, start=f"2024-01-0{d} 01:00", seed=d) for d in range(1, 6)]
+    seen = []
+    with store.begin() as conn:
+        s = upsert_readings(conn, iter(parts), 7, "s", chunk_rows=70, on_chunk=lambda st: seen.append(st.rows))
+    total = sum(len(p) for p in parts)
+    assert s.rows == total == _count(store) and seen[-1] == total
+    assert s.time_min == pd.Timestamp("2024-01-01 01:00", tz="Asia/Shanghai")
+    assert s.time_max == pd.Timestamp("2024-01-05 10:00", tz="Asia/Shanghai")
+    expected = pd.concat(parts).groupby("pollutant")["value"].agg(["count", "sum"])
+    got = readings_checksum(store)
+    for p, (n, nv, total_v) in got.items():
+        assert n == nv == expected.loc[p, "count"] and total_v == pytest.approx(expected.loc[p, "sum"])
+
+
+def test_flag_column_and_exact_floats(store):
+    f = make_frame(1, 3, pollutants=("co",))
+    f["value"] = [0.1 + 0.2, 1e-300, 123456789.123456789]
+    f["flag"] = ["H", None, "R,\"q\""]
+    with store.begin() as conn:
+        upsert_readings(conn, f, 1, "s")
+    back = read_readings(store, with_provenance=True)
+    assert list(back["value"]) == list(f["value"])  # bit-exact through CSV/COPY
+    assert [None if pd.isna(x) else x for x in back["flag"]] == ["H", None, "R,\"q\""]
+    with store.begin() as conn:
+        assert upsert_readings(conn, f, 2, "s").written == 0
+        assert upsert_readings(conn, f.assign(flag="X"), 2, "s").written == 3
+
+
+def test_duplicate_keys_in_a_chunk_raise(store):
+    f = make_frame(1, 2)
+    dup = pd.concat([f, f.iloc[[0]].assign(value=1.0)], ignore_index=True)
+    with pytest.raises(ValueError, match="duplicate"):
+        with store.begin() as conn:
+            upsert_readings(conn, dup, 1, "s")
+    assert _count(store) == 0
+
+
+def test_requires_a_transaction(store):
+    with store.connect() as conn, pytest.raises(RuntimeError, match="transaction"):
+        upsert_readings(conn, make_frame(1, 1), 1, "s")
+
+
+def test_upsert_stats_replaces_by_key(store):
+    day = pd.DataFrame({
+        "entity_kind": "station", "entity": ["1476A", "1476A"], "date": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+        "indicator": "pm25_24h", "ruleset": "HJ633-2012", "value": [35.0, np.nan], "n": [24, 15],
+        "valid": [True, False], "reason": [None, "fewer than 20 hours"],
+    })
+    with store.begin() as conn:
+        upsert_stats(conn, "daily_stat", day)
+        upsert_stats(conn, "daily_stat", day.assign(value=[36.0, np.nan]))
+        upsert_stats(conn, "period_stat", pd.DataFrame({
+            "entity_kind": ["city"], "entity": ["620100"], "period": ["2024"], "indicator": ["pm25_annual"],
+            "ruleset": ["HJ663-2013"], "period_start": ["2024-01-01"], "period_end": ["2024-12-31"],
+            "value": [31.5], "n": [360], "valid": [True]}))
+    with store.connect() as conn:
+        rows = conn.execute(sa.select(S.daily_stat).order_by(S.daily_stat.c.date)).mappings().all()
+        per = conn.execute(sa.select(S.period_stat)).mappings().one()
+    assert [r["value"] for r in rows] == [36.0, None]
+    assert rows[1]["reason"] == "fewer than 20 hours" and rows[0]["valid"] is True
+    assert str(rows[0]["date"]) == "2024-01-01" and per["n"] == 360

@@ -1,0 +1,34 @@
+"""Migrations build the schema from scratch on both backends and match schema.py."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from envquality.store import current_revision, upgrade_to_head
+from envquality.store.schema import TABLE_NAMES, metadata
+
+from . import BACKENDS, fresh_store  # noqa: F401  (fixture)
+
+import pytest
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_upgrade_from_scratch_matches_metadata(fresh_store, kind):
+    with fresh_store(kind, migrate=False) as engine:
+        assert current_revision(engine) is None
+        assert upgrade_to_head(engine) == "0001"
+        assert upgrade_to_head(engine) == "0001"  # idempotent
+        insp = sa.inspect(engine)
+        assert set(insp.get_table_names()) == set(TABLE_NAMES) | {"alembic_version"}
+        for table in metadata.sorted_tables:
+            cols = {c["name"] for c in insp.get_columns(table.name)}
+            assert cols == {c.name for c in table.columns}, table.name
+            pk = insp.get_pk_constraint(table.name)["constrained_columns"]
+            assert pk == [c.name for c in table.primary_key.columns], table.name
+            assert ({i["name"] for i in insp.get_indexes(table.name)}
+                    == {i.name for i in table.indexes}), table.name
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        assert diff == [], diff
