@@ -1,0 +1,18 @@
+"""Data-quality gate (Great Expectations 1.x): suites in ``expectations/``, see ``docs/quality.md``.
+
+:func:`run_gate` validates a batch and splits it into passed and quarantined
+rows; :func:`guard_publish` stops a publish after a critical failure.
+Importing this package does not import Great Expectations (about 3 s); the
+first :func:`run_gate` does.
+"""
+
+from __future__ import annotations
+
+from envquality.quality.config import SUITES, expectation_parameters, load_thresholds
+from envquality.quality.gate import Finding, GateResult, get_context, prepare, run_gate
+from envquality.quality.publish_guard import PublishBlocked, guard_publish, write_alert
+
+__all__ = [
+    "SUITES", "load_thresholds", "expectation_parameters", "run_gate", "prepare", "get_context",
+    "GateResult", "Finding", "guard_publish", "PublishBlocked", "write_alert",
+]
