@@ -17,7 +17,8 @@ Hourly readings (one row per station, hour and pollutant)
 Daily values (one row per station or city, day and indicator)
 ------------------------------------------------------------
 ``station`` / ``city``, ``date`` (datetime64[ns], midnight, CST calendar day),
-``pollutant`` one of :data:`DAILY_POLLUTANTS`, ``value`` as above.
+``pollutant`` one of :data:`DAILY_POLLUTANTS` (readers of published daily
+values may add ``aqi``), ``value`` as above.
 """
 
 from __future__ import annotations
@@ -30,8 +31,28 @@ TIMEZONE = "Asia/Shanghai"
 #: 1-h means of the six basic pollutants (GB 3095 Table 1).
 HOURLY_POLLUTANTS: tuple[str, ...] = ("so2", "no2", "pm10", "pm25", "co", "o3")
 
-#: Moving means that hourly feeds publish next to the 1-h values (kept as
-#: received; the statistics recompute their own from 1-h values).
+#: Values that hourly feeds publish next to the 1-h values (kept as received;
+#: the statistics recompute their own from 1-h values).  As CNEMC and the
+#: quotsoft archives (:mod:`envquality.iotools.quotsoft`,
+#: :mod:`envquality.iotools.cnemc`, :mod:`envquality.iotools.pm25in`) publish them,
+#: for the hour ending at ``time``:
+#:
+#: ============  ==============================================================
+#: key           meaning
+#: ============  ==============================================================
+#: ``x_24h``     24-h moving mean of ``x`` (``so2 no2 pm10 pm25 co``) over the
+#:               24 hours ending at ``time`` (CO in mg/m³)
+#: ``o3_8h``     8-h moving mean of O3 ending at ``time`` (``O3_8h`` of the
+#:               archives, ``O3_8h`` of pm25.in)
+#: ``o3_8h_24h`` highest 8-h moving mean of O3 over the past 24 h
+#: ``o3_24h``    highest 1-h O3 over the past 24 h, as CNEMC and the quotsoft
+#:               archives publish it (``O3_24h``; not a 24-h mean)
+#: ``aqi``       hourly AQI (HJ 633, from 1-h values; dimensionless)
+#: ============  ==============================================================
+#:
+#: In daily data (:data:`DAILY_POLLUTANTS`) ``o3_8h`` is instead the daily
+#: maximum 8-h moving mean (MDA8), and :mod:`envquality.iotools.aqistudy`
+#: also emits ``aqi`` as the source's own daily AQI (a reference value).
 PUBLISHED_HOURLY: tuple[str, ...] = (
     "so2_24h", "no2_24h", "pm10_24h", "pm25_24h", "co_24h", "o3_8h", "o3_8h_24h", "o3_24h", "aqi",
 )

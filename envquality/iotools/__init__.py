@@ -1,1 +1,4 @@
-"""Readers: every file and network read, as ``read_*`` functions returning :class:`~envquality.iotools.common.ReadResult`."""
+"""Readers: every file and network read, as ``read_*`` functions.
+
+Each returns a :class:`~envquality.iotools.common.ReadResult`.
+"""

@@ -31,8 +31,11 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from envquality.iotools.common import InputError, ReadResult, rejects_frame, split_duplicates, to_number
-from envquality.iotools.quotsoft import _line_text, _load, _meta, _plausibility, _read_str_table
+from envquality.iotools._parse import (
+    base_meta, collect_rejects, load_text, raw_lines, read_str_table, reject_rows,
+)
+from envquality.iotools._units import implausible
+from envquality.iotools.common import InputError, ReadResult, split_duplicates, to_number
 
 __all__ = ["read_aqistudy_daily", "FIELDS", "POLLUTANTS"]
 
@@ -104,10 +107,10 @@ def read_aqistudy_daily(
     from envquality.registry import default_registry
 
     reg = registry or default_registry()
-    text, enc, label, raw = _load(path)
-    meta = _meta(SOURCE, label, raw, enc)
+    text, enc, label, raw = load_text(path)
+    meta = base_meta(SOURCE, label, raw, enc)
     ncol = len(FIELDS)
-    df, lines, line_of, nfields, _ = _read_str_table(text, label, header=False, ncol=ncol)
+    df, lines, line_of, nfields, _ = read_str_table(text, label, header=False, ncol=ncol)
     if len(df) == 0:
         raise InputError(label, None, None, "empty file: no data lines")
     if (nfields != ncol).all():
@@ -120,9 +123,8 @@ def read_aqistudy_daily(
 
     def reject(mask, field, reason, raw_text=None):
         ln = line_of[mask]
-        rejects.append(pd.DataFrame({
-            "file": label, "line": ln, "field": field, "reason": reason,
-            "raw": _line_text(lines, ln) if raw_text is None else raw_text, "source": SOURCE}))
+        rejects.append(reject_rows(label, ln, field, reason,
+                                   raw_lines(lines, ln) if raw_text is None else raw_text, SOURCE))
 
     bad_row = nfields != ncol
     if bad_row.any():
@@ -159,7 +161,7 @@ def read_aqistudy_daily(
         if b.any():
             reject(b, f, f"cannot parse number for {POLLUTANTS[f]}", df.loc[b, f].astype(str).to_list())
         v = num.to_numpy(dtype=np.float64)
-        imp = _plausibility(v, np.full(n, POLLUTANTS[f], dtype=object)) & ok
+        imp = implausible(v, np.full(n, POLLUTANTS[f], dtype=object)) & ok
         if imp.any():
             reject(imp, f, f"implausible value for {POLLUTANTS[f]} (negative or above unit-sanity bound)",
                    df.loc[imp, f].astype(str).to_list())
@@ -176,9 +178,11 @@ def read_aqistudy_daily(
         "line": np.repeat(line_of[idx], P),
         "raw": "",
     })
-    kept, dup_rej, n_dup = split_duplicates(tidy, key=("city", "date", "pollutant"), file=label, source=SOURCE)
+    kept, dup_rej, n_dup = split_duplicates(
+        tidy, key=("city", "date", "pollutant"), file=label, source=SOURCE
+    )
     if len(dup_rej):
-        dup_rej["raw"] = _line_text(lines, dup_rej["line"].astype("int64"))
+        dup_rej["raw"] = raw_lines(lines, dup_rej["line"].astype("int64"))
         rejects.append(dup_rej)
     data = kept.drop(columns=["line", "raw"])
     if dropna:
@@ -198,8 +202,7 @@ def read_aqistudy_daily(
         "level": df["level"].str.strip().to_numpy(dtype=object),
         "rank": rank.mask(rank == 0).to_numpy(),
     }).loc[ok].drop_duplicates(["city", "date"]).reset_index(drop=True)
-    rejected = (rejects_frame(pd.concat(rejects, ignore_index=True)).sort_values("line", kind="stable")
-                .reset_index(drop=True) if rejects else rejects_frame([]))
+    rejected = collect_rejects(rejects)
     d0 = data["date"].min() if len(data) else None
     d1 = data["date"].max() if len(data) else None
     meta.update({

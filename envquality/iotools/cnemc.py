@@ -57,11 +57,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from envquality.iotools.common import (
-    MISSING_MARKERS, InputError, ReadResult, rejects_frame, sha256_of, split_duplicates, to_number,
+from envquality.iotools._parse import (
+    collect_rejects, load_text, raw_lines, read_str_table, reject_rows, time_range, to_cst,
 )
-from envquality.iotools.quotsoft import (
-    _cst, _line_text, _load, _plausibility, _read_str_table, _time_range,
+from envquality.iotools._units import implausible
+from envquality.iotools.common import (
+    MISSING_MARKERS,
+    InputError,
+    ReadResult,
+    sha256_of,
+    split_duplicates,
+    to_number,
 )
 from envquality.model import TIMEZONE
 
@@ -134,7 +140,7 @@ def _parse_time(s: pd.Series) -> pd.Series:
         has_tz = txt.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True)
         if (~has_tz).any():
             naive = pd.to_datetime(txt[~has_tz], format="ISO8601", errors="coerce")
-            out[naive.index] = _cst(naive.to_numpy(dtype="datetime64[ns]"))
+            out[naive.index] = to_cst(naive.to_numpy(dtype="datetime64[ns]"))
         if has_tz.any():
             aware = pd.to_datetime(txt[has_tz], format="ISO8601", errors="coerce", utc=True)
             out[aware.index] = aware.dt.tz_convert(TIMEZONE)
@@ -211,7 +217,7 @@ def read_cnemc_live(
         raw = json.dumps(path_or_json, ensure_ascii=False, sort_keys=True).encode("utf-8")
         records = _json_records(path_or_json, label)
     else:
-        text, enc, label, raw = _load(path_or_json)
+        text, enc, label, raw = load_text(path_or_json)
         fmt = "json" if text.lstrip()[:1] in ("[", "{") else "csv"
         if fmt == "json":
             try:
@@ -226,7 +232,7 @@ def read_cnemc_live(
         rec_line: np.ndarray | None = None
         lines: list[str] = []
     else:
-        df, lines, rec_line, nfields, head = _read_str_table(text, label, header=True)
+        df, lines, rec_line, nfields, head = read_str_table(text, label, header=True)
         df.columns = head
         ncol_expected = len(head)
     cols = {}
@@ -251,7 +257,8 @@ def read_cnemc_live(
     if nfields is not None and ncol_expected is not None:
         wrong = nfields != ncol_expected
         if wrong.any():
-            reject(np.flatnonzero(wrong), None, [f"expected {ncol_expected} fields, saw {k}" for k in nfields[wrong]])
+            reject(np.flatnonzero(wrong), None,
+                   [f"expected {ncol_expected} fields, saw {k}" for k in nfields[wrong]])
             row_bad |= wrong
     times = _parse_time(df[cols["timepoint"]])
     bad_t = times.isna().to_numpy() & ~row_bad
@@ -282,11 +289,13 @@ def read_cnemc_live(
         num, bad = to_number(df[c], numeric_missing=numeric_missing)
         b = bad.to_numpy() & ~row_bad
         if b.any():
-            reject(np.flatnonzero(b), c, f"cannot parse number for {key}", df.loc[b, c].astype(str).to_list())
+            reject(np.flatnonzero(b), c, f"cannot parse number for {key}",
+                   df.loc[b, c].astype(str).to_list())
         v = num.to_numpy(dtype=np.float64)
-        implaus = _plausibility(v, np.full(n, key, dtype=object)) & ~row_bad
+        implaus = implausible(v, np.full(n, key, dtype=object)) & ~row_bad
         if implaus.any():
-            reject(np.flatnonzero(implaus), c, f"implausible value for {key} (negative or above unit-sanity bound)",
+            reject(np.flatnonzero(implaus), c,
+                   f"implausible value for {key} (negative or above unit-sanity bound)",
                    df.loc[implaus, c].astype(str).to_list())
             v = np.where(implaus, np.nan, v)
         block[:, j] = v
@@ -335,24 +344,22 @@ def read_cnemc_live(
             recs = e["rec"]
             ln = rec_line[recs]
             if e["raw"] is None:
-                rawt = (_line_text(lines, ln) if fmt == "csv"
+                rawt = (raw_lines(lines, ln) if fmt == "csv"
                         else [json.dumps(records[i], ensure_ascii=False) for i in recs])
             else:
                 rawt = e["raw"]
-            frames.append(pd.DataFrame({"file": label, "line": ln, "field": e["field"], "reason": e["reason"],
-                                        "raw": rawt, "source": SOURCE}))
+            frames.append(reject_rows(label, ln, e["field"], e["reason"], rawt, SOURCE))
         if len(dup_rej):
             d = dup_rej.copy()
             recs = d["line"].to_numpy(dtype=np.int64)
             d["line"] = rec_line[recs]
-            d["raw"] = (_line_text(lines, rec_line[recs]) if fmt == "csv"
+            d["raw"] = (raw_lines(lines, rec_line[recs]) if fmt == "csv"
                         else [json.dumps(records[i], ensure_ascii=False) for i in recs])
             frames.append(d)
-        rejected = rejects_frame(pd.concat(frames, ignore_index=True)).sort_values("line", kind="stable") \
-            .reset_index(drop=True)
+        rejected = collect_rejects(frames)
     else:
-        rejected = rejects_frame([])
-    t0, t1 = _time_range(data["time"])
+        rejected = collect_rejects([])
+    t0, t1 = time_range(data["time"])
     meta = {
         "source": SOURCE, "file": label, "sha256": sha256_of(raw), "encoding": enc, "format": fmt,
         "rows_in": int(n), "rows_ok": int(len(data)), "rows_rejected": int(len(rejected)),

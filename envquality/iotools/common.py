@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -31,7 +30,9 @@ REJECT_COLUMNS: tuple[str, ...] = ("file", "line", "field", "reason", "raw", "so
 
 #: Text that sources use for "no value".  ``-1``, ``-999`` and ``9999`` are
 #: numeric markers some exports use; readers pass the ones their source uses.
-MISSING_MARKERS: frozenset[str] = frozenset({"", "nan", "NaN", "NAN", "null", "NULL", "None", "—", "-", "--", "/", "NA", "N/A"})
+MISSING_MARKERS: frozenset[str] = frozenset(
+    {"", "nan", "NaN", "NAN", "null", "NULL", "None", "—", "-", "--", "/", "NA", "N/A"}
+)
 NUMERIC_MISSING: frozenset[float] = frozenset({-1.0, -999.0, 9999.0})
 
 

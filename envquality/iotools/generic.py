@@ -71,210 +71,53 @@ mapping file and key; an unreadable data file raises it naming the data file.
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import io
-import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping as _MappingABC
+from typing import Any, Mapping as _MappingABC
 
 import numpy as np
 import pandas as pd
 
+from envquality.iotools._parse import (
+    csv_records, decode_input, finish, load_source, number_rejects, raw_lines, record_spans, reject_rows,
+    to_cst,
+)
+from envquality.iotools._units import MOLAR_MASS, MOLAR_VOLUME, normalize_unit, pollutant_keys, unit_factor
 from envquality.iotools.common import (
     MISSING_MARKERS,
     InputError,
     ReadResult,
     decode_bytes,
-    rejects_frame,
     sha256_of,
-    split_duplicates,
     to_number,
 )
-from envquality.model import HOURLY_POLLUTANTS, PUBLISHED_HOURLY, TIMEZONE, UNIT_SANITY_MAX, UNITS
+from envquality.model import HOURLY_POLLUTANTS, PUBLISHED_HOURLY, TIMEZONE, UNITS
 
+# MOLAR_VOLUME, MOLAR_MASS, normalize_unit and unit_factor live in :mod:`envquality.iotools._units`,
+# csv_records, record_spans, raw_lines and finish in :mod:`envquality.iotools._parse`; they stay
+# importable from here.
 __all__ = [
     "MOLAR_VOLUME", "MOLAR_MASS", "Mapping", "load_mapping", "read_generic",
-    "normalize_unit", "unit_factor", "normalize_pollutant", "csv_records",
+    "normalize_unit", "unit_factor", "normalize_pollutant", "csv_records", "record_spans", "raw_lines",
+    "finish",
 ]
-
-#: Molar volume of an ideal gas at 298.15 K and 1013.25 hPa, L/mol (R·T/p).
-MOLAR_VOLUME: float = 24.465
-
-#: Molar masses, g/mol, of the gases reported as mixing ratios.
-MOLAR_MASS: dict[str, float] = {"so2": 64.066, "no2": 46.0055, "o3": 47.997, "co": 28.010}
 
 POLLUTANT_KEYS: tuple[str, ...] = HOURLY_POLLUTANTS + PUBLISHED_HOURLY
 
-_CANONICAL_UG = {"ug/m3": 1.0, "mg/m3": 1000.0}
-
-# ---------------------------------------------------------------------------
-# units and pollutant labels
-# ---------------------------------------------------------------------------
-
-
-def normalize_unit(unit: object) -> str | None:
-    """Canonical spelling of a unit text, or None if not recognised.
-
-    >>> [normalize_unit(u) for u in ["µg/m³", "μg/m3", "UG/M3", "mg/m³", "ppb", "PPM", "furlong"]]
-    ['ug/m3', 'ug/m3', 'ug/m3', 'mg/m3', 'ppb', 'ppm', None]
-    """
-    if unit is None or (isinstance(unit, float) and np.isnan(unit)):
-        return None
-    u = str(unit).strip().lower().replace("µ", "u").replace("μ", "u").replace("³", "3")
-    u = u.replace(" ", "").replace("^", "").replace("m-3", "/m3").replace("//", "/")
-    aliases = {
-        "ug/m3": "ug/m3", "microgram/m3": "ug/m3", "mg/m3": "mg/m3",
-        "ppb": "ppb", "ppm": "ppm", "1": "1", "": "1", "aqi": "1",
-    }
-    return aliases.get(u)
-
-
-def unit_factor(pollutant: str, unit: object) -> float:
-    """Factor turning a value in ``unit`` into the canonical unit of ``pollutant``.
-
-    Canonical units are those of :data:`envquality.model.UNITS` (µg/m³; CO mg/m³).
-    Mixing ratios are converted at 298.15 K, 1013.25 hPa (GB 3095-2012 §2.4):
-    ``µg/m³ = ppb × M / 24.465``.
-
-    Raises
-    ------
-    ValueError
-        Unknown unit, or a mixing ratio given for a particulate or index.
-
-    >>> round(unit_factor("so2", "ppb"), 4)        # 1 ppb SO2 in µg/m³
-    2.6187
-    >>> round(unit_factor("co", "ppm"), 4)         # 1 ppm CO in mg/m³
-    1.1449
-    >>> unit_factor("co", "ug/m3")
-    0.001
-    """
-    if pollutant not in UNITS:
-        raise ValueError(f"unknown pollutant {pollutant!r}")
-    u = normalize_unit(unit)
-    canonical = UNITS[pollutant]
-    if u is None:
-        raise ValueError(f"unknown unit {unit!r}")
-    if canonical == "1" or u == "1":
-        if canonical == u:
-            return 1.0
-        raise ValueError(f"unit {unit!r} does not fit {pollutant!r} (expects {canonical})")
-    to_ug = _CANONICAL_UG[canonical]
-    if u in _CANONICAL_UG:
-        return _CANONICAL_UG[u] / to_ug
-    gas = pollutant.split("_")[0]
-    if gas not in MOLAR_MASS:
-        raise ValueError(f"a mixing ratio ({unit!r}) cannot be converted for {pollutant!r}")
-    ppb_to_ug = MOLAR_MASS[gas] / MOLAR_VOLUME
-    return ppb_to_ug * (1000.0 if u == "ppm" else 1.0) / to_ug
-
-
-_LABELS: dict[str, str] = {
-    "pm25": "pm25", "pm2.5": "pm25", "pm₂.₅": "pm25", "细颗粒物": "pm25",
-    "pm10": "pm10", "pm₁₀": "pm10", "可吸入颗粒物": "pm10", "颗粒物": "pm10",
-    "so2": "so2", "so₂": "so2", "二氧化硫": "so2",
-    "no2": "no2", "no₂": "no2", "二氧化氮": "no2",
-    "co": "co", "一氧化碳": "co",
-    "o3": "o3", "o₃": "o3", "臭氧": "o3", "o31h": "o3", "臭氧1小时": "o3",
-    "o38h": "o3_8h", "臭氧8小时": "o3_8h",
-    "aqi": "aqi",
-}
-
 
 def normalize_pollutant(labels: pd.Series, extra: _MappingABC[str, str] | None = None) -> pd.Series:
-    """Map pollutant labels (``PM2.5``, ``SO₂``, ``二氧化硫``, ``o3_8h``...) to keys; NaN if unknown.
+    """Map pollutant labels (``PM2.5``, ``SO₂``, ``二氧化硫``, ``o3_8h``...) to hourly keys; NaN if unknown.
+
+    :func:`envquality.iotools._units.pollutant_keys` over the hourly and
+    published keys (``O3_1h`` is the 1-h O3 value here).
 
     >>> normalize_pollutant(pd.Series(["PM2.5", "SO2_24h", "臭氧8小时", "O3-8H", "pm1"])).tolist()
     ['pm25', 'so2_24h', 'o3_8h', 'o3_8h', nan]
     """
-    s = labels.astype("string").str.strip()
-    exact = s.map(dict(extra or {})) if extra else pd.Series(pd.NA, index=s.index, dtype="object")
-    key = (
-        s.str.lower().str.replace(r"[\s_\-()（）]", "", regex=True)
-        .str.replace("μg/m3", "", regex=False)
-    )
-    known = {k: v for k, v in _LABELS.items()}
-    known.update({k.replace("_", ""): k for k in POLLUTANT_KEYS})
-    known.update({k: k for k in ("pm2524h", "pm1024h")})
-    known["pm2524h"], known["pm1024h"] = "pm25_24h", "pm10_24h"
-    known.update({"o38h24h": "o3_8h_24h", "o324h": "o3_24h"})
-    mapped = key.map(known)
-    out = exact.where(exact.notna(), mapped)
-    return out.astype("object").where(out.notna(), np.nan)
-
-
-# ---------------------------------------------------------------------------
-# CSV records with physical line numbers (shared with the other readers)
-# ---------------------------------------------------------------------------
-
-
-def csv_records(text: str, *, file: str, delimiter: str = ",") -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Split CSV text into records with an RFC 4180 parser.
-
-    Returns ``(fields, start_line, n_fields)``: a frame of text fields (column
-    ``i`` = field ``i``, None past a record's end), the 1-based physical line
-    where each record starts (quoted fields spanning lines are counted) and
-    the number of fields of each record (0 for a blank line).  The parsing is
-    done by the C ``csv`` module; line numbers are computed vectorized.
-
-    Raises
-    ------
-    InputError
-        Malformed CSV (an unterminated quote...), with the line of the record.
-    """
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        # slow path, errors only: find the start line of the failing record
-        line, start = 0, 1
-        r2 = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-        try:
-            for _ in r2:
-                line = r2.line_num
-                start = line + 1
-        except csv.Error:
-            pass
-        raise InputError(file, start, None, f"malformed CSV record: {exc}") from None
-    if not rows:
-        return pd.DataFrame(), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    # pad ragged records column-wise in C (zip_longest) into Arrow string columns
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    n_fields = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-    arrays = [pa.array(c, type=pa.large_string()) for c in itertools.zip_longest(*rows)]
-    fields = pd.DataFrame(
-        {i: pd.Series(pd.arrays.ArrowStringArray(a)) for i, a in enumerate(arrays)},
-        index=pd.RangeIndex(len(rows)),
-    )
-    nl = np.zeros(len(rows), dtype=np.int64)
-    total_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-    if total_lines != len(rows):  # some record spans lines
-        for a in arrays:
-            nl += pc.fill_null(pc.count_substring(a, "\n"), 0).to_numpy(zero_copy_only=False).astype(np.int64)
-    span = nl + 1
-    start = np.cumsum(span) - span + 1
-    return fields, start, n_fields
-
-
-def record_spans(text: str, start: np.ndarray) -> dict[int, int]:
-    """``{start_line: number of physical lines}`` of the records of :func:`csv_records`."""
-    if not len(start):
-        return {}
-    total = text.count("\n") + (0 if text.endswith("\n") else 1)
-    ends = np.append(start[1:], total + 1)
-    return dict(zip(start.tolist(), (ends - start).tolist()))
-
-
-def raw_lines(text: str, start: Iterable[int], span: Iterable[int] | None = None) -> list[str]:
-    """Physical text of records, for rejected rows only (not the hot path)."""
-    lines = text.split("\n")
-    starts = list(start)
-    spans = list(span) if span is not None else [1] * len(starts)
-    return ["\n".join(lines[s - 1:s - 1 + n]) for s, n in zip(starts, spans)]
+    return pollutant_keys(labels, POLLUTANT_KEYS, extra)
 
 
 # ---------------------------------------------------------------------------
@@ -359,7 +202,10 @@ class Mapping:
                 m.header_row = None
                 continue
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                raise bad(key, f"must be a non-negative integer{' or null' if key == 'header_row' else ''}, not {v!r}")
+                raise bad(
+                    key,
+                    f"must be a non-negative integer{' or null' if key == 'header_row' else ''}, not {v!r}",
+                )
             setattr(m, key, v)
         cols = d.get("columns")
         if not isinstance(cols, _MappingABC) or not cols:
@@ -370,9 +216,15 @@ class Mapping:
         m.layout = layout
         for k, ref in cols.items():
             if k not in _FIELD_KEYS and k not in POLLUTANT_KEYS:
-                raise bad(f"columns.{k}", f"unknown field; use {sorted(_FIELD_KEYS)} or a pollutant key {list(POLLUTANT_KEYS)}")
+                raise bad(
+                    f"columns.{k}",
+                    f"unknown field; use {sorted(_FIELD_KEYS)} or a pollutant key {list(POLLUTANT_KEYS)}",
+                )
             if isinstance(ref, bool) or not isinstance(ref, (str, int)):
-                raise bad(f"columns.{k}", f"must be a column name, '#<position>' or an integer position, not {ref!r}")
+                raise bad(
+                    f"columns.{k}",
+                    f"must be a column name, '#<position>' or an integer position, not {ref!r}",
+                )
             if isinstance(ref, int) and ref < 0:
                 raise bad(f"columns.{k}", "positions are 0-based and non-negative")
             if isinstance(ref, str) and ref.startswith("#") and not re.fullmatch(r"#\d+", ref):
@@ -480,80 +332,16 @@ def load_mapping(path: str | Path) -> Mapping:
     return Mapping.from_dict(d, file=str(p))
 
 
-# ---------------------------------------------------------------------------
-# shared assembly
-# ---------------------------------------------------------------------------
-
-
-def _reject(file: str, line, field_, reason, raw, source: str) -> pd.DataFrame:
-    return rejects_frame(pd.DataFrame({
-        "file": file, "line": line, "field": field_, "reason": reason, "raw": raw, "source": source,
-    }))
-
-
-def finish(
-    long: pd.DataFrame,
-    rejected: list[pd.DataFrame],
-    *,
-    file: str,
-    source: str,
-    raw_of: Any,
-    extra_cols: tuple[str, ...] = (),
-    meta: dict[str, Any],
-) -> ReadResult:
-    """Sanity-check values, split duplicates and build the :class:`ReadResult`.
-
-    ``long`` has ``station, time, pollutant, value, line`` (+ ``extra_cols``);
-    ``raw_of(lines) -> list[str]`` gives the raw text of rejected records.
-    """
-    # implausibly high values: a unit error, not a reading
-    limit = long["pollutant"].map(UNIT_SANITY_MAX).astype("float64")
-    too_high = (long["value"] > limit).fillna(False).to_numpy(bool)
-    if too_high.any():
-        bad = long.loc[too_high]
-        rejected.append(_reject(
-            file, bad["line"], bad["pollutant"],
-            "value " + bad["value"].map("{:g}".format) + " above plausible maximum "
-            + limit[too_high].map("{:g}".format) + " (unit error?)", None, source,
-        ))
-        long = long.loc[~too_high]
-    kept, dup_rej, n_dup = split_duplicates(long, file=file, source=source)
-    rejected.append(dup_rej)
-    rej = rejects_frame(pd.concat([r for r in rejected if len(r)], ignore_index=True)) if any(
-        len(r) for r in rejected) else rejects_frame([])
-    need_raw = rej["raw"].isna() & rej["line"].notna()
-    if need_raw.any():
-        rej.loc[need_raw, "raw"] = raw_of(rej.loc[need_raw, "line"].astype(int).tolist())
-    rej = rej.sort_values(["line", "field"], kind="stable", na_position="last").reset_index(drop=True)
-    cols = ["station", "time", "pollutant", "value", *extra_cols]
-    data = kept.loc[:, cols].sort_values(["station", "time", "pollutant"], kind="stable").reset_index(drop=True)
-    data["value"] = data["value"].astype("float64")
-    data["time"] = data["time"].astype(f"datetime64[ns, {TIMEZONE}]")
-    data["station"] = data["station"].astype(str)
-    data["pollutant"] = data["pollutant"].astype(str)
-    meta = {
-        **meta,
-        "source": source, "file": file,
-        "rows_rejected": int(len(rej)), "rows_duplicate": int(n_dup),
-        "values_out": int(len(data)),
-    }
-    return ReadResult(data, meta, rej)
-
-
-def _load_input(path: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
-    if isinstance(path, (bytes, bytearray, memoryview)):
-        return bytes(path), name or "<bytes>"
-    p = Path(path)
-    try:
-        return p.read_bytes(), str(p)
-    except OSError as exc:
-        raise InputError(p, None, None, f"cannot read file: {exc}") from None
-
-
 def _localize(naive: pd.Series, tz: str) -> pd.Series:
-    """Naive local stamps -> Asia/Shanghai (NaT where ambiguous/nonexistent)."""
+    """Naive local stamps -> Asia/Shanghai (NaT where ambiguous/nonexistent).
+
+    Stamps in China Standard Time (the default zone) go through
+    :func:`~envquality.iotools._parse.to_cst` (fixed UTC+8).
+    """
     if isinstance(naive.dtype, pd.DatetimeTZDtype):
         return naive.dt.tz_convert(TIMEZONE)
+    if tz == TIMEZONE:
+        return pd.Series(to_cst(naive.to_numpy(dtype="datetime64[ns]")), index=naive.index)
     loc = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
     return loc.dt.tz_convert(TIMEZONE)
 
@@ -594,7 +382,9 @@ def _read_table(raw: bytes, file: str, m: Mapping) -> tuple[pd.DataFrame, np.nda
         try:
             import openpyxl
         except ImportError:  # pragma: no cover
-            raise InputError(file, None, None, "reading Excel needs openpyxl (pip install envquality[excel])") from None
+            raise InputError(
+                file, None, None, "reading Excel needs openpyxl (pip install envquality[excel])"
+            ) from None
         try:
             wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         except Exception as exc:
@@ -606,7 +396,9 @@ def _read_table(raw: bytes, file: str, m: Mapping) -> tuple[pd.DataFrame, np.nda
                 ws = wb[wb.sheetnames[m.sheet]]
             else:
                 if m.sheet not in wb.sheetnames:
-                    raise InputError(m.file, None, "sheet", f"no sheet {m.sheet!r} in {file}: {wb.sheetnames}")
+                    raise InputError(
+                        m.file, None, "sheet", f"no sheet {m.sheet!r} in {file}: {wb.sheetnames}"
+                    )
                 ws = wb[m.sheet]
             rows = [list(r) for r in ws.iter_rows(values_only=True)]
         finally:
@@ -615,7 +407,11 @@ def _read_table(raw: bytes, file: str, m: Mapping) -> tuple[pd.DataFrame, np.nda
         fields.columns = range(fields.shape[1])
         fields = fields.where(fields.notna(), None)
         # a trailing run of empty cells is no field
-        n_fields = (fields.notna().to_numpy()[:, ::-1].cumsum(axis=1) > 0).sum(axis=1) if len(fields) else np.zeros(0)
+        n_fields = (
+            (fields.notna().to_numpy()[:, ::-1].cumsum(axis=1) > 0).sum(axis=1)
+            if len(fields)
+            else np.zeros(0)
+        )
         lines = np.arange(1, len(fields) + 1)
 
         def raw_of(ls: list[int]) -> list[str]:
@@ -631,10 +427,7 @@ def _read_table(raw: bytes, file: str, m: Mapping) -> tuple[pd.DataFrame, np.nda
         text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
         enc = m.encoding
     else:
-        try:
-            text, enc = decode_bytes(raw)
-        except UnicodeDecodeError as exc:
-            raise InputError(file, None, None, f"neither UTF-8 nor GB18030 text: {exc.reason}") from None
+        text, enc = decode_input(raw, file)
     fields, start, n_fields = csv_records(text, file=file, delimiter=m.delimiter)
     line_to_span = record_spans(text, start)
 
@@ -650,14 +443,28 @@ def _resolve_ref(ref: str | int, header: list[str] | None, key: str, m: Mapping,
     if ref.startswith("#"):
         return int(ref[1:])
     if header is None:
-        raise InputError(m.file, None, f"columns.{key}", f"refers to column {ref!r} by name but header_row is null; use a position ('#3')")
+        raise InputError(
+            m.file,
+            None,
+            f"columns.{key}",
+            f"refers to column {ref!r} by name but header_row is null; use a position ('#3')",
+        )
     hits = [i for i, h in enumerate(header) if h == ref.strip()]
     if not hits:
-        raise InputError(m.file, None, f"columns.{key}",
-                         f"column {ref!r} not in the header of {Path(file).name} ({', '.join(map(repr, header))}); "
-                         "a position ('#3') reads a column whose header is wrong")
+        raise InputError(
+            m.file,
+            None,
+            f"columns.{key}",
+            f"column {ref!r} not in the header of {Path(file).name} ({', '.join(map(repr, header))}); "
+            "a position ('#3') reads a column whose header is wrong",
+        )
     if len(hits) > 1:
-        raise InputError(m.file, None, f"columns.{key}", f"header of {Path(file).name} has {ref!r} {len(hits)} times; use a position")
+        raise InputError(
+            m.file,
+            None,
+            f"columns.{key}",
+            f"header of {Path(file).name} has {ref!r} {len(hits)} times; use a position",
+        )
     return hits[0]
 
 
@@ -697,16 +504,24 @@ def read_generic(
         m = load_mapping(mapping)
     else:
         m = Mapping.from_dict(mapping)
-    raw, file = _load_input(path, name)
+    raw, file = load_source(path, name=name)
     fields, lines, n_fields, enc, raw_of = _read_table(raw, file, m)
     src = m.source
     header: list[str] | None = None
     first = 0
     if m.header_row is not None:
         if m.header_row >= len(fields):
-            raise InputError(file, None, None, f"no header: the file has {len(fields)} records, header_row is {m.header_row}")
+            raise InputError(
+                file,
+                None,
+                None,
+                f"no header: the file has {len(fields)} records, header_row is {m.header_row}",
+            )
         hdr = fields.iloc[m.header_row]
-        header = ["" if v is None else str(v).strip().lstrip("\ufeff") for v in hdr.tolist()[: n_fields[m.header_row]]]
+        header = [
+            "" if v is None else str(v).strip().lstrip("\ufeff")
+            for v in hdr.tolist()[: n_fields[m.header_row]]
+        ]
         first = m.header_row + 1
     first += m.skip_rows
     body = fields.iloc[first:]
@@ -719,8 +534,16 @@ def read_generic(
     short = b_nf < need
     rejected: list[pd.DataFrame] = []
     if short.any():
-        rejected.append(_reject(file, b_lines[short], None,
-                                [f"too few fields ({n}; the mapping needs {need})" for n in b_nf[short]], None, src))
+        rejected.append(
+            reject_rows(
+                file,
+                b_lines[short],
+                None,
+                [f"too few fields ({n}; the mapping needs {need})" for n in b_nf[short]],
+                None,
+                src,
+            )
+        )
     body, b_lines = body.loc[~short], b_lines[~short]
     n_in = int((~blank).sum())
 
@@ -751,7 +574,9 @@ def read_generic(
     not_hour = t.notna() & ((t.dt.minute != 0) | (t.dt.second != 0))
     tfield = "time" if "time" in refs else "date/hour"
     reasons = pd.Series(None, index=t.index, dtype="object")
-    reasons[bad_t] = "cannot parse time" + (f" with format {m.time_format!r}" if m.time_format and "time" in refs else "")
+    reasons[bad_t] = "cannot parse time" + (
+        f" with format {m.time_format!r}" if m.time_format and "time" in refs else ""
+    )
     reasons[t.isna() & ~bad_t] = f"nonexistent or ambiguous local time in {m.timezone}"
     reasons[not_hour] = "time is not on the hour"
     # ---- station
@@ -768,7 +593,7 @@ def read_generic(
         f = pd.Series(tfield, index=t.index, dtype="object")
         f[bad_st & reasons.isna()] = "station"
         r[bad_st & reasons.isna()] = "missing station"
-        rejected.append(_reject(file, ln[bad_row], f[bad_row], r[bad_row], None, src))
+        rejected.append(reject_rows(file, ln[bad_row], f[bad_row], r[bad_row], None, src))
     ok = ~bad_row
 
     def numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -788,8 +613,7 @@ def read_generic(
                 applied[p] = f"{unit} -> {UNITS[p]} x{fac:.6g}"
             bad = bad & ok
             if bad.any():
-                rejected.append(_reject(file, ln[bad], p,
-                                        "cannot parse " + col(p)[bad].astype(str).map(repr) + " as a number", None, src))
+                rejected.append(number_rejects(file, ln[bad], p, col(p)[bad], src))
             keep = ok & ~bad
             parts.append(pd.DataFrame({"station": st[keep], "time": t[keep], "pollutant": p,
                                        "value": v[keep] * fac, "line": ln[keep]}))
@@ -802,12 +626,16 @@ def read_generic(
         pk = normalize_pollutant(plab, m.pollutant_names)
         badp = ok & pk.isna()
         if badp.any():
-            rejected.append(_reject(file, ln[badp], "pollutant",
+            rejected.append(reject_rows(file, ln[badp], "pollutant",
                                     "unknown pollutant " + plab[badp].astype(str).map(repr), None, src))
         v, badv = numbers(col("value"))
         okp = ok & pk.notna()
         if "unit" in refs or "unit" in m.constants:
-            ulab = col("unit").astype(object) if "unit" in refs else pd.Series(m.constants["unit"], index=t.index, dtype=object)
+            ulab = (
+                col("unit").astype(object)
+                if "unit" in refs
+                else pd.Series(m.constants["unit"], index=t.index, dtype=object)
+            )
         else:
             ulab = pk.map(lambda p: m.units.get(p, UNITS.get(p)) if isinstance(p, str) else None)
         pairs = pd.DataFrame({"p": pk, "u": ulab.astype(object)})
@@ -822,12 +650,19 @@ def read_generic(
                 applied[p] = f"{u} -> {UNITS[p]} x{f_:.6g}"
         badu = okp & fac.isna()
         if badu.any():
-            rejected.append(_reject(file, ln[badu], "unit",
-                                    "unit " + ulab[badu].astype(str).map(repr) + " does not fit " + pk[badu].astype(str), None, src))
+            rejected.append(
+                reject_rows(
+                    file,
+                    ln[badu],
+                    "unit",
+                    "unit " + ulab[badu].astype(str).map(repr) + " does not fit " + pk[badu].astype(str),
+                    None,
+                    src,
+                )
+            )
         badv = badv & okp & ~badu
         if badv.any():
-            rejected.append(_reject(file, ln[badv], "value",
-                                    "cannot parse " + col("value")[badv].astype(str).map(repr) + " as a number", None, src))
+            rejected.append(number_rejects(file, ln[badv], "value", col("value")[badv], src))
         keep = okp & ~badu & ~badv
         long = pd.DataFrame({"station": st[keep], "time": t[keep], "pollutant": pk[keep],
                              "value": v[keep] * fac[keep], "line": ln[keep]})

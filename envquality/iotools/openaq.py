@@ -27,7 +27,7 @@ OpenAQ reports particulates in µg/m³ and gases in ppm (or µg/m³ for some
 providers).  Mixing ratios are converted at 298.15 K and 1013.25 hPa
 (GB 3095-2012 §2.4), molar volume 24.465 L/mol: ``µg/m³ = ppm × 1000 × M /
 24.465`` (M: SO2 64.066, NO2 46.0055, O3 47.997, CO 28.010 g/mol), CO to mg/m³.
-See :func:`envquality.iotools.generic.unit_factor`.
+See :func:`envquality.iotools._units.unit_factor`.
 """
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from envquality.iotools.common import ReadResult, rejects_frame
-from envquality.iotools.generic import finish, normalize_unit, unit_factor
+from envquality.iotools._parse import finish, reject_rows
+from envquality.iotools._units import normalize_unit, unit_factor
+from envquality.iotools.common import ReadResult
 from envquality.model import TIMEZONE
 
 __all__ = [
@@ -220,16 +221,30 @@ class OpenAQClient:
                 retriable = status == 429 or status >= 500
                 if not retriable or attempt >= self.max_retries:
                     if status == 429:
-                        raise RateLimitError(f"rate limited (HTTP 429) on {path} after {attempt} retries") from None
-                    raise HTTPStatusError(f"HTTP {status} on {path}: {detail or exc.reason}", status, url) from None
+                        raise RateLimitError(
+                            f"rate limited (HTTP 429) on {path} after {attempt} retries"
+                        ) from None
+                    raise HTTPStatusError(
+                        f"HTTP {status} on {path}: {detail or exc.reason}", status, url
+                    ) from None
                 wait = self._wait_for(hdrs, attempt)
-                log.warning("OpenAQ HTTP %s on %s; retrying in %.1f s (%d/%d)", status, path, wait,
-                            attempt + 1, self.max_retries)
+                log.warning(
+                    "OpenAQ HTTP %s on %s; retrying in %.1f s (%d/%d)",
+                    status,
+                    path,
+                    wait,
+                    attempt + 1,
+                    self.max_retries,
+                )
             except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as exc:
                 if attempt >= self.max_retries:
-                    raise HTTPStatusError(f"cannot reach OpenAQ for {path}: {getattr(exc, 'reason', exc)}", None, url) from None
+                    raise HTTPStatusError(
+                        f"cannot reach OpenAQ for {path}: {getattr(exc, 'reason', exc)}", None, url
+                    ) from None
                 wait = self._wait_for(None, attempt)
-                log.warning("OpenAQ request %s failed (%s); retrying in %.1f s", path, type(exc).__name__, wait)
+                log.warning(
+                    "OpenAQ request %s failed (%s); retrying in %.1f s", path, type(exc).__name__, wait
+                )
             self._sleep(wait)
             attempt += 1
         self._digest.update(body)
@@ -269,7 +284,9 @@ class OpenAQClient:
         """
         unknown = sorted(set(filters) - _LOCATION_FILTERS)
         if unknown:
-            raise ClientValidationError(f"unknown location filter(s) {unknown}; allowed: {sorted(_LOCATION_FILTERS)}")
+            raise ClientValidationError(
+                f"unknown location filter(s) {unknown}; allowed: {sorted(_LOCATION_FILTERS)}"
+            )
         params: dict[str, Any] = {}
         limit = _int(filters.pop("limit", MAX_LIMIT), "limit", lo=1, hi=MAX_LIMIT)
         if "bbox" in filters and "coordinates" in filters:
@@ -281,9 +298,13 @@ class OpenAQClient:
             try:
                 x0, y0, x1, y1 = (float(v) for v in bbox)
             except (TypeError, ValueError):
-                raise ClientValidationError(f"bbox must be four numbers min_lon,min_lat,max_lon,max_lat, not {bbox!r}") from None
+                raise ClientValidationError(
+                    f"bbox must be four numbers min_lon,min_lat,max_lon,max_lat, not {bbox!r}"
+                ) from None
             if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
-                raise ClientValidationError(f"bbox {bbox!r} is not min_lon,min_lat,max_lon,max_lat in degrees")
+                raise ClientValidationError(
+                    f"bbox {bbox!r} is not min_lon,min_lat,max_lon,max_lat in degrees"
+                )
             params["bbox"] = f"{x0:g},{y0:g},{x1:g},{y1:g}"
         if "coordinates" in filters or "radius" in filters:
             if "coordinates" not in filters or "radius" not in filters:
@@ -317,13 +338,17 @@ class OpenAQClient:
         lid = _int(location_id, "location_id", lo=1)
         return self.paginate(f"/v3/locations/{lid}/sensors")
 
-    def hours(self, sensor_id: int, datetime_from: Any, datetime_to: Any, *, limit: int = MAX_LIMIT) -> list[dict[str, Any]]:
+    def hours(
+        self, sensor_id: int, datetime_from: Any, datetime_to: Any, *, limit: int = MAX_LIMIT
+    ) -> list[dict[str, Any]]:
         """``/v3/sensors/{sensor_id}/hours`` between two times (naive = CST), all pages."""
         sid = _int(sensor_id, "sensor_id", lo=1)
         t0, t1 = _when(datetime_from, "datetime_from"), _when(datetime_to, "datetime_to")
         if t0 >= t1:
             raise ClientValidationError(f"datetime_from {t0} is not before datetime_to {t1}")
-        return self.paginate(f"/v3/sensors/{sid}/hours", {"datetime_from": t0, "datetime_to": t1}, limit=limit)
+        return self.paginate(
+            f"/v3/sensors/{sid}/hours", {"datetime_from": t0, "datetime_to": t1}, limit=limit
+        )
 
     @property
     def digest(self) -> str:
@@ -335,7 +360,9 @@ def _detail(exc: urllib.error.HTTPError) -> str:
     try:
         body = exc.read(2000).decode("utf-8", "replace")
         doc = json.loads(body)
-        return str(doc.get("detail") or doc.get("message") or doc)[:300] if isinstance(doc, dict) else body[:300]
+        return (
+            str(doc.get("detail") or doc.get("message") or doc)[:300] if isinstance(doc, dict) else body[:300]
+        )
     except Exception:
         return ""
 
@@ -389,15 +416,14 @@ def read_openaq(
     rows_in = 0
 
     def rej(path: str, fields: list, reasons: list, raws: list) -> None:
-        rejected.append(rejects_frame(pd.DataFrame({
-            "file": path, "line": pd.NA, "field": fields, "reason": reasons, "raw": raws, "source": source})))
+        rejected.append(reject_rows(path, pd.NA, fields, reasons, raws, source))
 
     for lid in ids:
         spath = f"/v3/locations/{lid}/sensors"
         for sensor in client.sensors(lid):
             n_sensors += 1
             par = sensor.get("parameter") or {}
-            pname, punits = par.get("name"), par.get("units")
+            pname = par.get("name")
             if pname not in OPENAQ_PARAMETERS:
                 rej(spath, ["parameter"], [f"unknown parameter {pname!r} (sensor {sensor.get('id')})"],
                     [json.dumps(sensor, ensure_ascii=False)[:500]])
@@ -409,18 +435,31 @@ def read_openaq(
             if not results:
                 continue
             frame = pd.json_normalize(results)
-            for c in ("value", "parameter.name", "parameter.units", "period.datetimeTo.utc", "coverage.percentComplete"):
+            for c in (
+                "value",
+                "parameter.name",
+                "parameter.units",
+                "period.datetimeTo.utc",
+                "coverage.percentComplete",
+            ):
                 if c not in frame:
                     frame[c] = np.nan
             raw = pd.Series([json.dumps(r, ensure_ascii=False)[:500] for r in results])
             key = frame["parameter.name"].map(OPENAQ_PARAMETERS)
             bad_par = key.isna()
             if bad_par.any():
-                rej(hpath, ["parameter"] * int(bad_par.sum()),
-                    ("unknown parameter " + frame.loc[bad_par, "parameter.name"].astype(str).map(repr)).tolist(),
-                    raw[bad_par].tolist())
+                rej(
+                    hpath,
+                    ["parameter"] * int(bad_par.sum()),
+                    (
+                        "unknown parameter " + frame.loc[bad_par, "parameter.name"].astype(str).map(repr)
+                    ).tolist(),
+                    raw[bad_par].tolist(),
+                )
             fac = pd.Series(np.nan, index=frame.index)
-            for (p, u), idx in frame[~bad_par].groupby(["parameter.name", "parameter.units"], dropna=False).groups.items():
+            for (p, u), idx in (
+                frame[~bad_par].groupby(["parameter.name", "parameter.units"], dropna=False).groups.items()
+            ):
                 try:
                     fac[idx] = f = unit_factor(OPENAQ_PARAMETERS[p], u)
                 except ValueError:
@@ -435,27 +474,44 @@ def read_openaq(
             t = pd.to_datetime(frame["period.datetimeTo.utc"], utc=True, errors="coerce")
             bad_t = ~bad_par & ~bad_unit & t.isna()
             if bad_t.any():
-                rej(hpath, ["period"] * int(bad_t.sum()), ["missing or unreadable period.datetimeTo.utc"] * int(bad_t.sum()),
-                    raw[bad_t].tolist())
+                rej(
+                    hpath,
+                    ["period"] * int(bad_t.sum()),
+                    ["missing or unreadable period.datetimeTo.utc"] * int(bad_t.sum()),
+                    raw[bad_t].tolist(),
+                )
             value = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
             miss = list(numeric_missing)
             if miss:
                 value = value.mask(value.isin(miss))
             keep = ~bad_par & ~bad_unit & ~bad_t
-            parts.append(pd.DataFrame({
-                "station": f"openaq:{lid}",
-                "time": t[keep].dt.tz_convert(TIMEZONE),
-                "pollutant": key[keep],
-                "value": (value * fac)[keep],
-                "coverage": pd.to_numeric(frame["coverage.percentComplete"], errors="coerce")[keep].astype("float64"),
-                "line": pd.NA,
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "station": f"openaq:{lid}",
+                        "time": t[keep].dt.tz_convert(TIMEZONE),
+                        "pollutant": key[keep],
+                        "value": (value * fac)[keep],
+                        "coverage": pd.to_numeric(frame["coverage.percentComplete"], errors="coerce")[
+                            keep
+                        ].astype("float64"),
+                        "line": pd.NA,
+                    }
+                )
+            )
     if parts:
         long = pd.concat(parts, ignore_index=True)
     else:
-        long = pd.DataFrame({"station": pd.Series(dtype=str), "time": pd.Series(dtype=f"datetime64[ns, {TIMEZONE}]"),
-                             "pollutant": pd.Series(dtype=str), "value": pd.Series(dtype="float64"),
-                             "coverage": pd.Series(dtype="float64"), "line": pd.Series(dtype="Int64")})
+        long = pd.DataFrame(
+            {
+                "station": pd.Series(dtype=str),
+                "time": pd.Series(dtype=f"datetime64[ns, {TIMEZONE}]"),
+                "pollutant": pd.Series(dtype=str),
+                "value": pd.Series(dtype="float64"),
+                "coverage": pd.Series(dtype="float64"),
+                "line": pd.Series(dtype="Int64"),
+            }
+        )
     meta = {
         "sha256": client.digest, "encoding": "utf-8", "base_url": client.base_url,
         "locations": ids, "sensors": n_sensors, "requests": client.requests_made,

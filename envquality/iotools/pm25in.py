@@ -53,9 +53,11 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from envquality.iotools.common import InputError, MISSING_MARKERS, ReadResult, decode_bytes, sha256_of, to_number
-from envquality.iotools.generic import _load_input, _reject, csv_records, finish, raw_lines, record_spans
-from envquality.model import TIMEZONE
+from envquality.iotools._parse import (
+    csv_records, decode_input, finish, load_source, number_rejects, raw_lines, record_spans, reject_rows,
+    to_cst,
+)
+from envquality.iotools.common import InputError, MISSING_MARKERS, ReadResult, sha256_of, to_number
 
 __all__ = ["read_pm25in", "PM25IN_HEADER", "PM25IN_COLUMNS", "detect_frozen"]
 
@@ -166,19 +168,22 @@ def read_pm25in(
 
     if frozen_hours < 2:
         raise ValueError("frozen_hours must be at least 2")
-    raw, file = _load_input(path, name)
-    try:
-        text, enc = decode_bytes(raw)
-    except UnicodeDecodeError as exc:
-        raise InputError(file, None, None, f"neither UTF-8 nor GB18030 text: {exc.reason}") from None
+    raw, file = load_source(path, name=name)
+    text, enc = decode_input(raw, file)
     fields, start, nf = csv_records(text, file=file)
     if fields.empty:
         raise InputError(file, 1, None, "empty file (expected the pm25.in header)")
-    header = [("" if v is None else str(v)).strip().lstrip("\ufeff") for v in fields.iloc[0].tolist()[: nf[0]]]
+    header = [
+        ("" if v is None else str(v)).strip().lstrip("\ufeff") for v in fields.iloc[0].tolist()[: nf[0]]
+    ]
     missing_cols = [c for c in ("Date", "Hour", "WatchPoint", *PM25IN_COLUMNS) if c not in header]
     if missing_cols:
-        raise InputError(file, 1, missing_cols[0],
-                         f"not a pm25.in file: header lacks {', '.join(missing_cols)} (got {','.join(header)})")
+        raise InputError(
+            file,
+            1,
+            missing_cols[0],
+            f"not a pm25.in file: header lacks {', '.join(missing_cols)} (got {','.join(header)})",
+        )
     pos = {h: i for i, h in enumerate(header)}
     city_name = _city_from(file, city)
     try:
@@ -197,8 +202,16 @@ def read_pm25in(
     rejected: list[pd.DataFrame] = []
     wrong = pd.Series((nfb != len(header)) & (nfb != 0))
     if wrong.any():
-        rejected.append(_reject(file, ln[wrong], None,
-                                [f"expected {len(header)} fields, got {n}" for n in nfb[wrong.to_numpy()]], None, SOURCE))
+        rejected.append(
+            reject_rows(
+                file,
+                ln[wrong],
+                None,
+                [f"expected {len(header)} fields, got {n}" for n in nfb[wrong.to_numpy()]],
+                None,
+                SOURCE,
+            )
+        )
     ok = ~blank & ~wrong
 
     def col(c: str) -> pd.Series:
@@ -208,7 +221,8 @@ def read_pm25in(
     hour_txt = col("Hour")
     hour, _ = to_number(hour_txt)
     hour_ok = hour_txt.str.fullmatch(r"\d{1,2}").fillna(False).astype(bool) & (hour >= 0) & (hour <= 23)
-    time = (date + pd.to_timedelta(hour.where(hour_ok), unit="h")).dt.tz_localize(TIMEZONE)
+    naive = date + pd.to_timedelta(hour.where(hour_ok), unit="h")
+    time = pd.Series(to_cst(naive.to_numpy(dtype="datetime64[ns]")), index=naive.index)
     station_raw = col("WatchPoint")
     bad_date = ok & date.isna()
     bad_hour = ok & ~bad_date & ~hour_ok
@@ -219,7 +233,7 @@ def read_pm25in(
         (bad_name, "WatchPoint", pd.Series("missing station name", index=body.index)),
     ):
         if mask.any():
-            rejected.append(_reject(file, ln[mask], fld, why[mask], None, SOURCE))
+            rejected.append(reject_rows(file, ln[mask], fld, why[mask], None, SOURCE))
     ok &= ~bad_date & ~bad_hour & ~bad_name
 
     values = {}
@@ -228,8 +242,7 @@ def read_pm25in(
         v, bad = to_number(col(c), numeric_missing=numeric_missing)
         bad &= ok
         if bad.any():
-            rejected.append(_reject(file, ln[bad], c, "cannot parse " + col(c)[bad].astype(str).map(repr) + " as a number",
-                                    None, SOURCE))
+            rejected.append(number_rejects(file, ln[bad], c, col(c)[bad], SOURCE))
         values[key] = v
         bad_values[key] = bad
     wide = pd.DataFrame({"raw_name": station_raw, "time": time, "line": ln, **values})[ok.to_numpy()]
@@ -276,25 +289,42 @@ def read_pm25in(
     long = wide.melt(id_vars=["station", "time", "line", "city", "suspect_frozen"], value_vars=keys,
                      var_name="pollutant", value_name="value")
     # a value that failed to parse is in `rejected`, not a NaN reading
-    bad_long = pd.concat([bad_values[k][ok.to_numpy()].reset_index(drop=True) for k in keys], ignore_index=True)
+    bad_long = pd.concat(
+        [bad_values[k][ok.to_numpy()].reset_index(drop=True) for k in keys], ignore_index=True
+    )
     long = long.loc[~bad_long.to_numpy()]
 
     frozen_ids = sorted({id_of[nm] for nm, d in info.items() if d["frozen"]})
     detail = {}
     if frozen_ids:
         fz = wide.loc[wide["suspect_frozen"]].groupby("station")["time"].agg(["min", "max", "nunique"])
-        detail = {sid: {"raw_name": next(nm for nm in info if id_of[nm] == sid),
-                        "hours": int(r["nunique"]), "first": r["min"].isoformat(), "last": r["max"].isoformat()}
-                  for sid, r in fz.iterrows()}
+        detail = {
+            sid: {
+                "raw_name": next(nm for nm in info if id_of[nm] == sid),
+                "hours": int(r["nunique"]),
+                "first": r["min"].isoformat(),
+                "last": r["max"].isoformat(),
+            }
+            for sid, r in fz.iterrows()
+        }
     meta = {
-        "sha256": sha256_of(raw), "encoding": enc, "city": city_name, "city_code": ccode,
-        "rows_in": n_in, "rows_ok": int(len(wide)), "blank_lines": int(blank.sum()),
+        "sha256": sha256_of(raw),
+        "encoding": enc,
+        "city": city_name,
+        "city_code": ccode,
+        "rows_in": n_in,
+        "rows_ok": int(len(wide)),
+        "blank_lines": int(blank.sum()),
         "records_duplicate": int(rec_dup.sum()),
         "hours": int(wide["time"].nunique()),
         "stations": id_of,
-        "unresolved_stations": sorted(nm for nm, d in info.items() if d["code"] is None or id_of[nm] != d["code"]),
+        "unresolved_stations": sorted(
+            nm for nm, d in info.items() if d["code"] is None or id_of[nm] != d["code"]
+        ),
         "station_collisions": collisions,
-        "frozen_stations": frozen_ids, "frozen_detail": detail, "frozen_hours": frozen_hours,
+        "frozen_stations": frozen_ids,
+        "frozen_detail": detail,
+        "frozen_hours": frozen_hours,
     }
     return finish(long, rejected, file=file, source=SOURCE, raw_of=raw_of,
                   extra_cols=("city", "suspect_frozen"), meta=meta)

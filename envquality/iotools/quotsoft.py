@@ -1,4 +1,6 @@
-"""CNEMC daily archive files as mirrored by quotsoft.net: ``china_sites_YYYYMMDD.csv`` / ``china_cities_YYYYMMDD.csv``.
+"""CNEMC daily archive files as mirrored by quotsoft.net.
+
+``china_sites_YYYYMMDD.csv`` (stations) and ``china_cities_YYYYMMDD.csv`` (cities).
 
 Layout [1]_ (one file per calendar day, comma-separated, header row)::
 
@@ -33,16 +35,20 @@ import csv
 import io
 import os
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal
 
 import numpy as np
 import pandas as pd
 
-from envquality.iotools.common import (
-    MISSING_MARKERS, InputError, ReadResult, decode_bytes, rejects_frame, sha256_of,
-    split_duplicates, to_number,
+from envquality.iotools._parse import (
+    base_meta, collect_rejects, load_text, raw_lines, record_layout, time_range, to_cst,
 )
-from envquality.model import TIMEZONE, UNIT_SANITY_MAX
+from envquality.iotools._units import implausible
+from envquality.iotools.common import MISSING_MARKERS, InputError, ReadResult, split_duplicates, to_number
+from envquality.model import TIMEZONE
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = ["read_china_sites", "read_china_cities", "iter_china_sites", "write_china_sites",
            "write_china_sites_daily", "TYPES"]
@@ -60,156 +66,14 @@ _TYPES_CI = {k.upper(): v for k, v in TYPES.items()}
 _HEAD = ("date", "hour", "type")
 
 
-# --------------------------------------------------------------------------- shared helpers
-# (used by the other readers of this package too; candidates for iotools.common)
-
-def _is_file(s: str) -> bool:
-    if "\n" in s or len(s) > 1024:
-        return False
-    try:
-        return Path(s).is_file()
-    except (OSError, ValueError):
-        return False
-
-
-def _load(src: Any) -> tuple[str, str, str, bytes]:
-    """``(text, encoding, file label, raw bytes)`` of a path, bytes or str content."""
-    if isinstance(src, os.PathLike) or (isinstance(src, str) and _is_file(src)):
-        raw = Path(src).read_bytes()
-        label = str(src)
-    elif isinstance(src, (bytes, bytearray, memoryview)):
-        raw, label = bytes(src), "<bytes>"
-    elif isinstance(src, str):
-        raw, label = src.encode("utf-8"), "<string>"
-    else:
-        raise TypeError(f"expected a path, bytes or str, got {type(src).__name__}")
-    if isinstance(src, str) and label == "<string>" and "\n" not in src and src.strip():
-        # a one-line str that is not an existing file: most likely a wrong path
-        if len(src) < 260 and not any(c in src for c in ",{["):
-            raise InputError(src, None, None, "no such file")
-    try:
-        text, enc = decode_bytes(raw)
-    except UnicodeDecodeError as exc:  # pragma: no cover - gb18030 decodes almost anything
-        raise InputError(label, None, None, f"cannot decode as UTF-8 or GB18030: {exc}") from None
-    if "\x00" in text:
-        raise InputError(label, None, None, "binary content (NUL bytes): not a text/CSV file")
-    return text, enc, label, raw
-
-
-def _records(text: str, sep: str = ",") -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """Physical layout of the CSV records of ``text``.
-
-    Returns ``(lines, start, nfields, blank)``: the physical lines, and per
-    record its 1-based first line, its field count and whether it is blank.
-    Without quote characters each line is one record (vectorized); with
-    quotes the :mod:`csv` module finds multi-line records.
-    """
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    if '"' not in text:
-        s = pd.Series(lines, dtype=object)
-        nfields = s.str.count(sep).to_numpy(dtype=np.int64) + 1
-        blank = (s.str.len() == 0).to_numpy(dtype=bool)
-        start = np.arange(1, len(lines) + 1, dtype=np.int64)
-        return lines, start, nfields, blank
-    starts, counts, blanks = [], [], []
-    reader = csv.reader(io.StringIO(text), delimiter=sep)
-    prev = 0
-    for row in reader:
-        starts.append(prev + 1)
-        counts.append(max(len(row), 1))
-        blanks.append(len(row) == 0)
-        prev = reader.line_num
-    return (lines, np.asarray(starts, dtype=np.int64), np.asarray(counts, dtype=np.int64),
-            np.asarray(blanks, dtype=bool))
-
-
-def _read_str_table(
-    text: str, label: str, *, header: bool, ncol: int | None = None,
-) -> tuple[pd.DataFrame, list[str], np.ndarray, np.ndarray, list[str]]:
-    """Parse CSV text to a frame of str cells (no NA conversion) with physical line numbers.
-
-    Returns ``(frame, lines, line_of_row, nfields_of_row, header_fields)``.
-    Rows with more fields than the header (or ``ncol``) are returned too,
-    with their first ``ncol`` cells and their true field count, so the
-    caller can reject them; blank lines are dropped.  Raises
-    :class:`InputError` when the text is not CSV.
-    """
-    lines, start, nfields, blank = _records(text)
-    head: list[str] = []
-    if header:
-        if not len(start):
-            raise InputError(label, 1, None, "empty file: no header line")
-        head = [h.strip() for h in next(csv.reader(io.StringIO(text)))]
-        ncol = len(head)
-        start, nfields, blank = start[1:], nfields[1:], blank[1:]
-    if ncol is None:
-        raise ValueError("ncol is required without a header")
-    names = [f"c{i}" for i in range(ncol)]
-    try:
-        # with usecols the C parser keeps over-long rows (truncated) instead of skipping them:
-        # every record is a row, and the caller rejects rows by their true field count
-        df = pd.read_csv(io.StringIO(text), header=0 if header else None, names=names, dtype=str,
-                         usecols=list(range(ncol)), keep_default_na=False, na_filter=False,
-                         skip_blank_lines=False, on_bad_lines="skip", engine="c")
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise InputError(label, None, None, f"cannot parse as CSV: {exc}") from None
-    line_of, n_of, blank_of = start, nfields, blank
-    if len(line_of) != len(df):  # pragma: no cover - defensive
-        raise InputError(label, None, None, "cannot align CSV records with lines")
-    keep = ~blank_of
-    return df.loc[keep].reset_index(drop=True), lines, line_of[keep], n_of[keep], head
-
-
-def _line_text(lines: list[str], line_numbers: Iterable[int]) -> list[str]:
-    return [lines[int(n) - 1] if 0 < int(n) <= len(lines) else "" for n in line_numbers]
-
-
-def _upper_bounds(pollutants: np.ndarray) -> np.ndarray:
-    """Unit-sanity upper bound of each pollutant key (by base pollutant; inf where none)."""
-    keys = pd.unique(np.asarray(pollutants, dtype=object))
-    bound = {k: float(UNIT_SANITY_MAX.get(str(k).split("_", 1)[0], np.inf)) for k in keys}
-    return pd.Series(np.asarray(pollutants, dtype=object)).map(bound).to_numpy(dtype=np.float64)
-
-
-def _plausibility(values: np.ndarray, pollutants: np.ndarray) -> np.ndarray:
-    """True where a value is negative or above the unit-sanity bound of its base pollutant.
-
-    ``values`` is 1-D with one pollutant each, or 2-D (rows x columns) with
-    one pollutant per row.
-    """
-    bounds = _upper_bounds(pollutants)
-    if values.ndim == 2:
-        bounds = bounds[:, None]
-    with np.errstate(invalid="ignore"):
-        return (values < 0) | (values > bounds)
-
-
-def _cst(naive: np.ndarray) -> pd.DatetimeIndex:
-    """Naive China Standard Time stamps to tz-aware Asia/Shanghai (fixed UTC+8, vectorized)."""
-    utc = pd.DatetimeIndex(np.asarray(naive, dtype="datetime64[ns]") - np.timedelta64(8, "h"))
-    return utc.tz_localize("UTC").tz_convert(TIMEZONE)
-
-
-def _meta(source: str, label: str, raw: bytes, enc: str) -> dict[str, Any]:
-    return {"source": source, "file": label, "sha256": sha256_of(raw), "encoding": enc}
-
-
-def _time_range(t: pd.Series) -> tuple[Any, Any]:
-    if len(t) == 0:
-        return None, None
-    return t.min(), t.max()
-
-
 # --------------------------------------------------------------------------- reader
 def _read_wide(
     src: Any, *, kind: str, hour_label: str, columns: Iterable[str] | None, dropna: bool,
     numeric_missing: Iterable[float], column_map=None,
 ) -> ReadResult:
-    text, enc, label, raw = _load(src)
+    text, enc, label, raw = load_text(src)
     source = f"quotsoft:{kind}"
-    meta = _meta(source, label, raw, enc)
+    meta = base_meta(source, label, raw, enc)
     if hour_label not in ("end", "start"):
         raise ValueError("hour_label must be 'end' or 'start'")
     nl = text.find("\n")
@@ -219,9 +83,10 @@ def _read_wide(
         raise InputError(label, 1, None,
                          f"not a quotsoft {kind} file: header must start with 'date,hour,type' and "
                          f"name at least one column, got {header_line[:80]!r}")
-    names = header[3:]
     ncol = len(header)
-    lines, start, nfields, blank = _records(text)
+    start, nfields = record_layout(text, file=label)
+    blank = nfields == 0
+    lines = text.split("\n")
     # records after the header line
     start, nfields, blank = start[1:], nfields[1:], blank[1:]
     keep_cols = list(range(3, ncol))
@@ -232,9 +97,16 @@ def _read_wide(
     pos = [f"c{i}" for i in range(ncol)]
     try:
         df = pd.read_csv(
-            io.StringIO(text), header=0, names=pos, usecols=[0, 1, 2, *keep_cols], engine="c",  # keeps long rows
-            dtype={"c0": str, "c1": str, "c2": str}, na_values=list(MISSING_MARKERS),
-            keep_default_na=False, skip_blank_lines=False, on_bad_lines="skip",
+            io.StringIO(text),
+            header=0,
+            names=pos,
+            usecols=[0, 1, 2, *keep_cols],
+            engine="c",  # keeps long rows
+            dtype={"c0": str, "c1": str, "c2": str},
+            na_values=list(MISSING_MARKERS),
+            keep_default_na=False,
+            skip_blank_lines=False,
+            on_bad_lines="skip",
         )
     except (pd.errors.ParserError, ValueError) as exc:
         raise InputError(label, None, None, f"cannot parse as CSV: {exc}") from None
@@ -254,7 +126,7 @@ def _read_wide(
     short = rec_n != ncol
     if short.any():
         reject(rec_line[short], None, [f"expected {ncol} fields, saw {n}" for n in rec_n[short]],
-               _line_text(lines, rec_line[short]))
+               raw_lines(lines, rec_line[short]))
     # row keys
     dtext = df["c0"].str.strip()
     dates = pd.to_datetime(dtext.where(dtext.str.fullmatch(r"\d{8}", na=False)), format="%Y%m%d",
@@ -272,7 +144,7 @@ def _read_wide(
         if mask.any():
             vals = df.loc[mask, {"date": "c0", "hour": "c1", "type": "c2"}[fld]].astype(str)
             reject(rec_line[mask], fld, (why + ": " + vals.map(repr)).to_list(),
-                   _line_text(lines, rec_line[mask]))
+                   raw_lines(lines, rec_line[mask]))
     ok = ~(short | bad_date | bad_hour | bad_type)
     df = df.loc[ok].reset_index(drop=True)
     rec_line = rec_line[ok]
@@ -304,7 +176,7 @@ def _read_wide(
     R, C = block.shape
     value = block.ravel()
     pol_long = np.repeat(pol, C)
-    implaus = _plausibility(block, pol).ravel()
+    implaus = implausible(block, pol).ravel()
     if implaus.any():
         idx = np.flatnonzero(implaus)
         reject(np.repeat(rec_line, C)[idx], np.tile(np.asarray([header[i] for i in keep_cols]), R)[idx],
@@ -314,7 +186,7 @@ def _read_wide(
         value[idx] = np.nan
     tidy = pd.DataFrame({
         "station": np.tile(station_names, R),
-        "time": _cst(np.repeat(naive, C)),
+        "time": to_cst(np.repeat(naive, C)),
         "pollutant": pol_long,
         "value": value,
     })
@@ -334,10 +206,8 @@ def _read_wide(
     if dropna:
         tidy = tidy.loc[tidy["value"].notna()]
     tidy = tidy.reset_index(drop=True)
-    rejected = rejects_frame(pd.concat(rejects, ignore_index=True)) if rejects else rejects_frame([])
-    if len(rejected):
-        rejected = rejected.sort_values("line", kind="stable").reset_index(drop=True)
-    t0, t1 = _time_range(tidy["time"])
+    rejected = collect_rejects(rejects)
+    t0, t1 = time_range(tidy["time"])
     meta.update({
         "rows_ok": int(len(tidy)), "rows_rejected": int(len(rejected)), "rows_duplicate": int(n_dup),
         "time_min": t0, "time_max": t1, "columns": int(len(keep_cols)), "hour_label": hour_label,
@@ -405,8 +275,11 @@ read_china_sites.__doc__ = """Read a ``china_sites_YYYYMMDD.csv`` station file (
     Examples
     --------
     >>> text = "date,hour,type,1476A\\n20230322,12,PM10,549\\n20230322,12,CO,0.5\\n"
-    >>> read_china_sites(text).data.to_string(index=False)
-    'station                      time pollutant  value\\n  1476A 2023-03-22 12:00:00+08:00      pm10  549.0\\n  1476A 2023-03-22 12:00:00+08:00        co    0.5'
+    >>> d = read_china_sites(text).data
+    >>> d[["station", "pollutant", "value"]].values.tolist()
+    [['1476A', 'pm10', 549.0], ['1476A', 'co', 0.5]]
+    >>> str(d["time"].iloc[0])
+    '2023-03-22 12:00:00+08:00'
 """
 
 
@@ -509,6 +382,194 @@ def _to_tidy(ds_or_frame: Any) -> pd.DataFrame:
     raise TypeError(f"expected a tidy DataFrame or an xarray Dataset, got {type(ds_or_frame).__name__}")
 
 
+def _naive_cst(time: Any) -> pd.DatetimeIndex:
+    """Time stamps as naive China Standard Time (tz-aware ones converted)."""
+    t = pd.DatetimeIndex(pd.to_datetime(time))
+    if t.tz is not None:
+        t = t.tz_convert(TIMEZONE).tz_localize(None)
+    return t
+
+
+class _Cube:
+    """Values of one archive file: ``values[time, type, station]`` (NaN = empty cell)."""
+
+    __slots__ = ("times", "types", "stations", "values", "integer")
+
+    def __init__(self, times: pd.DatetimeIndex, types: list[str], stations: np.ndarray, values: np.ndarray,
+                 integer: bool = False):
+        self.times, self.types, self.stations, self.values = times, types, stations, values
+        self.integer = integer
+
+
+def _dataset_cube(ds: Any, hour_label: str) -> _Cube | None:
+    """The cube of a ``(time, station)`` Dataset without a tidy detour; None if it is not that simple."""
+    try:
+        import xarray as xr
+    except ImportError:  # pragma: no cover
+        return None
+    if isinstance(ds, xr.DataArray):
+        if "pollutant" not in ds.dims:
+            return None
+        ds = ds.to_dataset(dim="pollutant")
+    if not isinstance(ds, xr.Dataset) or set(ds.dims) != {"time", "station"} or not ds.data_vars:
+        return None
+    keys = [str(v) for v in ds.data_vars]
+    unknown = set(keys) - set(_TYPE_OF_KEY)
+    if unknown:
+        raise ValueError(f"pollutants with no quotsoft type: {sorted(unknown)}")
+    times = _naive_cst(ds.indexes["time"] if "time" in ds.indexes else ds["time"].values)
+    stations = np.asarray(ds["station"].values, dtype=object)
+    if times.hasnans or not times.is_unique or not pd.Index(stations).is_unique:
+        return None
+    if hour_label == "start":
+        times = times - pd.Timedelta(hours=1)
+    order = np.argsort(times.asi8, kind="stable")
+    types = [k for k in TYPES.values() if k in set(keys)]
+    cube = np.empty((len(times), len(types), len(stations)), dtype=np.float64)
+    for j, k in enumerate(types):
+        cube[:, j, :] = ds[k].transpose("time", "station").values
+    return _Cube(times[order], types, stations, cube[order])
+
+
+def _frame_cube(df: pd.DataFrame, hour_label: str) -> _Cube:
+    """The cube of a tidy frame: the first non-missing value of each (time, type, station) cell."""
+    keys = list(TYPES.values())
+    pcode, puniq = pd.factorize(df["pollutant"])
+    kcode = pd.Index(keys).get_indexer(pd.Index(puniq, dtype=object))[pcode] if len(pcode) else pcode
+    if (kcode < 0).any():
+        unknown = set(pd.unique(df["pollutant"])) - set(_TYPE_OF_KEY)
+        raise ValueError(f"pollutants with no quotsoft type: {sorted(map(str, unknown))}")
+    t = _naive_cst(df["time"])
+    if hour_label == "start":
+        t = t - pd.Timedelta(hours=1)
+    if t.hasnans:
+        raise ValueError("time has missing values")
+    tcode, times = pd.factorize(t, sort=True)
+    scode, stations = pd.factorize(df["station"], sort=True)
+    present = np.zeros(len(keys), dtype=bool)
+    present[kcode] = True
+    types = [k for k, p in zip(keys, present) if p]
+    pos = np.cumsum(present) - 1  # key code -> position among the present types
+    v = df["value"].to_numpy()
+    integer = v.dtype.kind in "iu"
+    v = v.astype(np.float64, copy=False)
+    nt, nk, ns = len(times), len(types), len(stations)
+    cube = np.full(nt * nk * ns, np.nan)
+    ok = ~np.isnan(v)
+    lin = ((tcode * nk + pos[kcode]) * ns + scode)[ok]
+    v = v[ok]
+    if len(lin) and np.bincount(lin).max() > 1:  # repeated cells: the first value wins
+        lin, first = np.unique(lin, return_index=True)
+        v = v[first]
+    cube[lin] = v
+    return _Cube(pd.DatetimeIndex(times), types, np.asarray(stations, dtype=object),
+                 cube.reshape(nt, nk, ns), integer)
+
+
+def _format_g(values: np.ndarray) -> "pa.Array":
+    """``"%g" % v`` of every value (vectorized; empty string for NaN), as an Arrow string array.
+
+    Whole numbers below 10⁶ are cast as integers; other finite values whose
+    ``%g`` form is positional (decimal exponent -4 … 5) are built from their
+    six significant digits with integer arithmetic; the rest (exponent
+    notation, infinities, ``-0``, exact rounding ties) go through Python's
+    ``%g``.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    v = np.ascontiguousarray(values, dtype=np.float64).ravel()
+    n = len(v)
+    a = np.abs(v)
+    with np.errstate(invalid="ignore"):
+        whole = (a < 1e6) & (v == np.rint(v)) & ~((v == 0) & np.signbit(v))
+        frac_ok = ~whole & (a >= 1e-4) & (a < 1e6)
+    fi = np.flatnonzero(frac_ok)
+    pieces, take = [], np.full(n, -1, dtype=np.int64)
+    wi = np.flatnonzero(whole)
+    pieces.append(pc.cast(pa.array(v[wi].astype(np.int64)), pa.string()))
+    take[wi] = np.arange(len(wi))
+    done = len(wi)
+    if len(fi):
+        af = a[fi]
+        e = np.floor(np.log10(af)).astype(np.int64)
+        scaled = af * np.power(10.0, 5 - e)
+        m = np.rint(scaled)
+        tie = np.abs(scaled - np.floor(scaled) - 0.5) <= 1e-6  # too close to call: Python decides
+        for step in (1, -1):  # log10 off by one near powers of ten, or rounding up to 10⁶
+            fix = (m >= 1e6) if step == 1 else (m < 1e5)
+            if fix.any():
+                e[fix] += step
+                scaled[fix] = af[fix] * np.power(10.0, 5 - e[fix])
+                m[fix] = np.rint(scaled[fix])
+                tie[fix] |= np.abs(scaled[fix] - np.floor(scaled[fix]) - 0.5) <= 1e-6
+        good = ~tie & (e >= -4) & (e <= 5) & (m >= 1e5) & (m < 1e6)
+        fi, e, m = fi[good], e[good], m[good].astype(np.int64)
+        p10 = 10 ** np.arange(0, 11, dtype=np.int64)
+        nd_full = 5 - e
+        unit = p10[nd_full]
+        ipart, frac = m // unit, m % unit
+        tz = np.zeros(len(fi), dtype=np.int64)
+        for k in range(1, 10):
+            tz += (frac % p10[k]) == 0
+        nd = np.maximum(nd_full - tz, 0)
+        fdig = frac // p10[np.minimum(tz, nd_full)]
+        ftxt = pc.utf8_slice_codeunits(pc.cast(pa.array(fdig + p10[nd]), pa.string()), start=1)
+        sign = pa.array(np.where(v[fi] < 0, "-", ""), type=pa.string())
+        dot = pa.array(np.where(nd > 0, ".", ""), type=pa.string())
+        pieces.append(pc.binary_join_element_wise(sign, pc.cast(pa.array(ipart), pa.string()), dot, ftxt, ""))
+        take[fi] = done + np.arange(len(fi))
+        done += len(fi)
+    slow = np.flatnonzero((take < 0) & ~np.isnan(v))
+    if len(slow):
+        pieces.append(pa.array(["%g" % x for x in v[slow].tolist()], type=pa.string()))
+        take[slow] = done + np.arange(len(slow))
+        done += len(slow)
+    pieces.append(pa.array([""], type=pa.string()))
+    take[take < 0] = done  # NaN: empty cell
+    return pc.take(pa.concat_arrays(pieces), pa.array(take))
+
+
+def _cube_text(cube: _Cube, columns: list[Any] | None) -> str:
+    """The CSV text of a cube (header ``date,hour,type,<columns>``; LF line ends)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    stations = list(cube.stations)
+    cols = list(columns) if columns is not None else stations
+    where = pd.Index(stations).get_indexer(cols) if stations else np.full(len(cols), -1)
+    nt, nk, ns = cube.values.shape
+    vals = cube.values.reshape(nt * nk, ns)
+    if (where < 0).any():
+        vals = np.concatenate([vals, np.full((nt * nk, 1), np.nan)], axis=1)
+        where = np.where(where < 0, ns, where)
+    block = vals[:, where] if len(cols) else np.empty((nt * nk, 0))
+    head = io.StringIO()
+    csv.writer(head, lineterminator="\n").writerow(["date", "hour", "type", *cols])
+    tnames = [_TYPE_OF_KEY[k] for k in cube.types]
+    prefix = [
+        f"{d},{h},{ty}" for d, h in zip(cube.times.strftime("%Y%m%d"), cube.times.hour) for ty in tnames
+    ]
+    if block.shape[1] == 0:
+        return head.getvalue() + "".join(p + "\n" for p in prefix)
+    if cube.integer and not np.isnan(block).any():  # integer input, no empty cell: as integers
+        cells = pc.cast(pa.array(block.astype(np.int64).ravel()), pa.string())
+    else:
+        cells = _format_g(block)
+    width = block.shape[1]
+    offsets = pa.array(np.arange(0, len(cells) + 1, width, dtype=np.int64))
+    rows = pc.binary_join(pa.LargeListArray.from_arrays(offsets, cells), ",")
+    lines = pc.binary_join_element_wise(pa.array(prefix, type=pa.string()), rows, ",")
+    return head.getvalue() + "\n".join(lines.to_pylist()) + "\n"
+
+
+def _write(text: str, path: str | Path | None) -> str | None:
+    if path is None:
+        return text
+    Path(path).write_bytes(text.encode("utf-8"))
+    return None
+
+
 def write_china_sites(
     ds_or_frame: Any,
     path: str | Path | None = None,
@@ -540,50 +601,61 @@ def write_china_sites(
     str or None
         The text when ``path`` is None.  Rows are ordered by date, hour and
         the archive's type order; values written with ``%g``; UTF-8, LF.
+        Where a frame holds one cell twice, the first non-missing value is
+        written.
+
+    Notes
+    -----
+    The value block is built with numpy and formatted with Arrow string
+    kernels (about 0.1 s for a 1,700-station day).
     """
-    df = _to_tidy(ds_or_frame)
-    unknown = set(pd.unique(df["pollutant"])) - set(_TYPE_OF_KEY)
-    if unknown:
-        raise ValueError(f"pollutants with no quotsoft type: {sorted(unknown)}")
-    t = pd.to_datetime(df["time"])
-    if t.dt.tz is not None:
-        t = t.dt.tz_convert(TIMEZONE).dt.tz_localize(None)
-    if hour_label == "start":
-        t = t - pd.Timedelta(hours=1)
-    wide = (df.assign(_t=t.to_numpy(), type=df["pollutant"].map(_TYPE_OF_KEY))
-              .pivot_table(index=["_t", "type"], columns="station", values="value", aggfunc="first",
-                           dropna=False, observed=True))
-    cols = list(stations) if stations is not None else sorted(wide.columns)
-    type_order = list(TYPES) if all_types else [k for k in TYPES if k in set(wide.index.get_level_values(1))]
-    times = pd.DatetimeIndex(sorted(set(wide.index.get_level_values(0))))
-    full = pd.MultiIndex.from_product([times, type_order], names=["_t", "type"])
-    wide = wide.reindex(index=full, columns=cols)
-    tt = wide.index.get_level_values(0)
-    out = pd.DataFrame({"date": tt.strftime("%Y%m%d"), "hour": tt.hour, "type": wide.index.get_level_values(1)})
-    out = pd.concat([out, pd.DataFrame(wide.to_numpy(), columns=cols)], axis=1)
-    text = out.to_csv(index=False, float_format="%g", lineterminator="\n")
-    if path is None:
-        return text
-    Path(path).write_text(text, encoding="utf-8")
-    return None
+    cube = _dataset_cube(ds_or_frame, hour_label)
+    if cube is None:
+        cube = _frame_cube(_to_tidy(ds_or_frame), hour_label)
+    return _write(_cube_text(_full_types(cube, all_types), _columns(cube, stations)), path)
+
+
+def _columns(cube: _Cube, stations: Iterable[str] | None) -> list[Any] | None:
+    if stations is not None:
+        return list(stations)
+    return sorted(cube.stations)
+
+
+def _full_types(cube: _Cube, all_types: bool) -> _Cube:
+    if not all_types or len(cube.types) == len(TYPES):
+        return cube
+    keys = list(TYPES.values())
+    values = np.full((cube.values.shape[0], len(keys), cube.values.shape[2]), np.nan)
+    values[:, [keys.index(k) for k in cube.types], :] = cube.values
+    return _Cube(cube.times, keys, cube.stations, values, cube.integer and cube.values.shape[1] == len(keys))
 
 
 def write_china_sites_daily(ds_or_frame: Any, directory: str | Path, **kwargs: Any) -> list[Path]:
-    """Write one ``china_sites_YYYYMMDD.csv`` per date of the ``date`` column (see :func:`write_china_sites`).
+    """Write one ``china_sites_YYYYMMDD.csv`` per date (see :func:`write_china_sites`).
 
     With the default ``hour_label="end"``, file D holds the time stamps
     D 00:00 … D 23:00.  Returns the paths written.
     """
-    df = _to_tidy(ds_or_frame)
-    t = pd.to_datetime(df["time"])
-    if t.dt.tz is not None:
-        t = t.dt.tz_convert(TIMEZONE).dt.tz_localize(None)
-    if kwargs.get("hour_label", "end") == "start":
-        t = t - pd.Timedelta(hours=1)
-    day = t.dt.strftime("%Y%m%d")
+    hour_label = kwargs.get("hour_label", "end")
     out = []
     Path(directory).mkdir(parents=True, exist_ok=True)
-    for d, part in df.groupby(day.to_numpy(), sort=True):
+    cube = _dataset_cube(ds_or_frame, hour_label)
+    if cube is not None:  # a (time, station) Dataset: slice the cube by day, no tidy frame
+        all_types, stations = kwargs.get("all_types", True), kwargs.get("stations")
+        day = cube.times.strftime("%Y%m%d")
+        bounds = np.flatnonzero(np.r_[True, day[1:] != day[:-1], True])
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            part = _Cube(cube.times[a:b], cube.types, cube.stations, cube.values[a:b])
+            p = Path(directory) / f"china_sites_{day[a]}.csv"
+            _write(_cube_text(_full_types(part, all_types), _columns(part, stations)), p)
+            out.append(p)
+        return out
+    df = _to_tidy(ds_or_frame)
+    t = _naive_cst(df["time"])
+    if hour_label == "start":
+        t = t - pd.Timedelta(hours=1)
+    day = t.strftime("%Y%m%d")
+    for d, part in df.groupby(np.asarray(day), sort=True):
         p = Path(directory) / f"china_sites_{d}.csv"
         write_china_sites(part, p, **kwargs)
         out.append(p)

@@ -15,44 +15,37 @@ naming the file, the line and the field.
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from envquality.iotools.common import InputError, ReadResult, decode_bytes, sha256_of, split_duplicates
-from envquality.model import DAILY_POLLUTANTS, HOURLY_POLLUTANTS, TIMEZONE, UNIT_SANITY_MAX
+from envquality.iotools._parse import decode_input, load_source, raw_lines, record_layout, to_cst
+from envquality.iotools._units import normalize_unit, pollutant_keys, sanity_bound
+from envquality.iotools.common import InputError, ReadResult, sha256_of, split_duplicates
+from envquality.model import DAILY_POLLUTANTS, HOURLY_POLLUTANTS, TIMEZONE
 
 __all__ = ["read_readings", "canonical_pollutant"]
 
-_ALIASES = {
-    "pm2.5": "pm25", "pm2_5": "pm25", "pm25": "pm25", "pm10": "pm10", "so2": "so2", "no2": "no2",
-    "co": "co", "o3": "o3",
-}
-_UG = {"ug/m3", "µg/m3", "μg/m3", "ug/m³", "µg/m³", "μg/m³", "ugm-3"}
-_MG = {"mg/m3", "mg/m³", "mgm-3"}
+_KEYS = HOURLY_POLLUTANTS + DAILY_POLLUTANTS
 
 
 def canonical_pollutant(name: str) -> str | None:
     """Canonical key of a pollutant spelling, or None if unknown.
+
+    Keys are those of hourly and daily files (``o3_1h`` = daily maximum
+    1-h O3); spellings as :func:`envquality.iotools._units.pollutant_keys`
+    accepts them (``PM2.5``, ``pm2_5``, ``二氧化硫``, ``SO2-24h`` …).
 
     >>> canonical_pollutant("PM2.5"), canonical_pollutant("O3_8h"), canonical_pollutant("SO2_24H")
     ('pm25', 'o3_8h', 'so2_24h')
     >>> canonical_pollutant("benzene") is None
     True
     """
-    s = str(name).strip().lower().replace(" ", "")
-    m = re.fullmatch(r"(pm2\.5|pm2_5|pm25|pm10|so2|no2|co|o3)(?:[_-](24h|1h|8h))?", s)
-    if not m:
-        return None
-    base, suffix = _ALIASES[m.group(1)], m.group(2)
-    if suffix is None:
-        return base
-    key = f"{base}_{suffix}"
-    if suffix == "1h" and base != "o3":
-        return base  # an explicit 1-h value is the plain hourly key
-    return key if key in DAILY_POLLUTANTS else None
+    key = pollutant_keys(pd.Series([str(name)], dtype=object), _KEYS).iloc[0]
+    return key if isinstance(key, str) else None
 
 
 def read_readings(path: str | Path) -> ReadResult:
@@ -73,32 +66,35 @@ def read_readings(path: str | Path) -> ReadResult:
         standard one, missing column; names file, line and field.
     """
     p = Path(path)
-    if not p.exists():
-        raise InputError(p, None, None, "file not found")
-    raw = p.read_bytes()
+    raw, _ = load_source(p)
+    raw_text = None
     if p.suffix.lower() in (".parquet", ".pq"):
-        df = pd.read_parquet(p)
+        df = pd.read_parquet(io.BytesIO(raw))
         first_line = 1  # Parquet rows are numbered from 1
         df.columns = [str(c).strip().lower() for c in df.columns]
     else:
         if p.suffix.lower() == ".gz":
             import gzip
 
-            raw_text, enc = decode_bytes(gzip.decompress(raw))
+            raw_text, enc = decode_input(gzip.decompress(raw), str(p))
         else:
-            raw_text, enc = decode_bytes(raw)
-        from io import StringIO
-
+            raw_text, enc = decode_input(raw, str(p))
         try:
-            df = pd.read_csv(StringIO(raw_text), dtype=str, keep_default_na=False, skip_blank_lines=False)
+            df = pd.read_csv(io.StringIO(raw_text), dtype=str, keep_default_na=False, skip_blank_lines=False)
         except pd.errors.ParserError as exc:
             m = re.search(r"line (\d+)", str(exc))
-            raise InputError(p, int(m.group(1)) if m else None, None, f"not a valid CSV file ({exc})") from None
+            raise InputError(
+                p, int(m.group(1)) if m else None, None, f"not a valid CSV file ({exc})"
+            ) from None
         except pd.errors.EmptyDataError:
             raise InputError(p, 1, None, "file is empty") from None
         df.columns = [str(c).strip().lower() for c in df.columns]
         first_line = 2  # line 1 is the header
     line = pd.Series(np.arange(len(df)) + first_line, index=df.index)
+    if raw_text is not None:  # physical lines (quoted fields may span lines)
+        start, _n = record_layout(raw_text, file=str(p))
+        if len(start) == len(df) + 1:
+            line = pd.Series(start[1:], index=df.index)
     for need in ("pollutant", "value"):
         if need not in df:
             raise InputError(p, 1, need, f"missing column {need!r}; columns are {list(df.columns)}")
@@ -137,11 +133,13 @@ def read_readings(path: str | Path) -> ReadResult:
         raise InputError(p, int(line.iloc[i]), "value", f"cannot parse {df['value'].iloc[i]!r} as a number")
 
     if "unit" in df:
-        unit = df["unit"].astype(str).str.strip().str.lower().str.replace("**", "", regex=False)
+        text_unit = df["unit"].astype(str).str.strip()
+        unit = text_unit.map({u: normalize_unit(u) for u in text_unit.unique()})
+        given = text_unit != ""
         is_co = pol.str.startswith("co")
-        ok_ug = unit.isin(_UG) | (unit == "")
-        ok_mg = unit.isin(_MG) | (unit == "")
-        co_in_ug = is_co & unit.isin(_UG)
+        ok_ug = (unit == "ug/m3") | ~given
+        ok_mg = (unit == "mg/m3") | ~given
+        co_in_ug = is_co & given & (unit == "ug/m3")
         value = value.where(~co_in_ug, value / 1000.0)  # CO µg/m³ -> mg/m³
         wrong = (~is_co & ~ok_ug) | (is_co & ~ok_mg & ~co_in_ug)
         if wrong.any():
@@ -150,7 +148,7 @@ def read_readings(path: str | Path) -> ReadResult:
             raise InputError(p, int(line.iloc[i]), "unit",
                              f"unit {df['unit'].iloc[i]!r} for {pol.iloc[i]}; expected {want}")
     base = pol.str.replace(r"_(24h|1h|8h)$", "", regex=True)
-    limit = base.map(UNIT_SANITY_MAX).astype(float)
+    limit = pd.Series(sanity_bound(pol.to_numpy(dtype=object)), index=pol.index)
     implausible = value > limit
     if implausible.any():
         i = implausible.to_numpy().argmax()
@@ -173,14 +171,20 @@ def read_readings(path: str | Path) -> ReadResult:
         "pollutant": pol,
         "value": value.astype(float),
         "line": line,
-        "raw": _raw_lines(df) if len(df) < 2_000_000 else "",
+        "raw": (raw_lines(raw_text, line) if raw_text is not None else _raw_lines(df))
+        if len(df) < 2_000_000 else "",
     })
     if resolution == "hourly":
-        out["time"] = times.dt.tz_localize(TIMEZONE) if getattr(times.dt, "tz", None) is None else times
+        out["time"] = (pd.Series(to_cst(times.to_numpy(dtype="datetime64[ns]")), index=times.index)
+                       if getattr(times.dt, "tz", None) is None else times)
     else:
-        out["time"] = (times.dt.tz_localize(None) if getattr(times.dt, "tz", None) is not None else times).dt.normalize()
+        out["time"] = (
+            times.dt.tz_localize(None) if getattr(times.dt, "tz", None) is not None else times
+        ).dt.normalize()
     kept, rejected, n_dup = split_duplicates(out, file=str(p), source="tidy")
-    data = kept.drop(columns=["line", "raw"]).rename(columns={"time": "time" if resolution == "hourly" else "date"})
+    data = kept.drop(columns=["line", "raw"]).rename(
+        columns={"time": "time" if resolution == "hourly" else "date"}
+    )
     meta = {
         "source": "tidy", "file": str(p), "sha256": sha256_of(raw), "resolution": resolution,
         "rows_in": int(len(df)), "rows_ok": int(len(data)), "rows_rejected": int(len(rejected)),
@@ -190,7 +194,7 @@ def read_readings(path: str | Path) -> ReadResult:
 
 
 def _raw_lines(df: pd.DataFrame) -> pd.Series:
-    """Each row's fields joined by commas (the ``raw`` text of rejected rows), vectorized.
+    """Each row's fields joined by commas (the ``raw`` text of rejected Parquet rows), vectorized.
 
     Same text as ``df.astype(str).agg(",".join, axis=1)``, which builds one
     Series per row and took ~1 s per 20,000 rows.
