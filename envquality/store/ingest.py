@@ -48,10 +48,10 @@ import sqlalchemy as sa
 
 from envquality.store import schema as S
 from envquality.store.archive import archive_raw, default_archive_root
-from envquality.store.bulk import DEFAULT_CHUNK_ROWS, UpsertStats, upsert_readings
+from envquality.store.bulk import DEFAULT_CHUNK_ROWS, UpsertStats, upsert_daily_values, upsert_readings
 from envquality.store.engine import is_postgres
 
-__all__ = ["IngestResult", "IngestSummary", "ingest_file", "run_ingest", "Reader"]
+__all__ = ["IngestResult", "IngestSummary", "RawInput", "ingest_file", "run_ingest", "Reader", "REPORTED_RULESET"]
 
 #: A reader: called with the path of the raw file, returns a ReadResult.
 Reader = Callable[[Path], Any]
@@ -123,6 +123,8 @@ class IngestSummary:
     rows_superseded: int = 0
     results: list[IngestResult] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    #: Failures caused by the input itself (:class:`~envquality.iotools.common.InputError`, missing file).
+    input_errors: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, r: IngestResult) -> None:
         self.files += 1
@@ -210,6 +212,36 @@ def _insert_quarantine(conn: sa.Connection, rejected: pd.DataFrame | None, inges
         conn.execute(sa.insert(S.quarantine), rows)
         n += len(rows)
     return n
+
+
+def _is_daily(frame: pd.DataFrame) -> bool:
+    """A reader's daily output (``date`` column, no ``time``): goes to ``daily_stat``."""
+    return "time" not in frame.columns and "date" in frame.columns
+
+
+def _hourly(frame: pd.DataFrame) -> pd.DataFrame:
+    """City-level hourly rows (``station`` missing, ``city`` given) are keyed by the city code."""
+    if "city" in frame.columns and ("station" not in frame.columns or frame["station"].isna().any()):
+        st = frame["station"] if "station" in frame.columns else pd.Series(pd.NA, index=frame.index, dtype=object)
+        frame = frame.assign(station=st.astype(object).where(st.notna(), frame["city"]))
+    return frame
+
+
+#: ``daily_stat.ruleset`` of source-reported daily values: ``reported:<source>``.
+REPORTED_RULESET = "reported:{source}"
+
+
+def _daily(conn: sa.Connection, frame: pd.DataFrame, iid: int, source: str, old: int | None) -> UpsertStats:
+    written = upsert_daily_values(conn, frame, iid, REPORTED_RULESET.format(source=source),
+                                  takeover_ingest_id=old)
+    stats = UpsertStats(rows=len(frame), written=written, chunks=1)
+    if len(frame):
+        d = pd.to_datetime(frame["date"])
+        # the period of daily values: from the first day's 00:00 to the last day's end (CST)
+        stats.time_min = pd.Timestamp(d.min()).tz_localize("Asia/Shanghai") if d.dt.tz is None else d.min()
+        stats.time_max = (pd.Timestamp(d.max()).tz_localize("Asia/Shanghai") if d.dt.tz is None else d.max()) \
+            + pd.Timedelta(days=1)
+    return stats
 
 
 def _meta_int(meta: dict, key: str, default: int) -> int:
@@ -333,12 +365,22 @@ def ingest_file(
                     sa.select(L.id).where(L.source == source, L.file_or_url == name, L.status == "ok")
                     .order_by(L.id.desc()).limit(1)
                 ).scalar()
-                stats = upsert_readings(conn, frame, iid, source, takeover_ingest_id=old,
-                                        chunk_rows=chunk_rows, on_chunk=on_progress)
+                if _is_daily(frame):
+                    stats = _daily(conn, frame, iid, source, old)
+                else:
+                    stats = upsert_readings(conn, _hourly(frame), iid, takeover_ingest_id=old,
+                                            chunk_rows=chunk_rows, on_chunk=on_progress)
                 superseded = 0
                 if old is not None:
-                    superseded = conn.execute(
-                        sa.delete(S.reading).where(S.reading.c.ingest_id == old)
+                    # rows still owned by the old ingest lie within the old ingest's period:
+                    # bound the delete by time so it runs on the (time, series_id) key
+                    span = conn.execute(sa.select(L.period_start, L.period_end).where(L.id == old)).one()
+                    doomed = sa.delete(S.reading).where(S.reading.c.ingest_id == old)
+                    if span.period_start is not None and span.period_end is not None:
+                        doomed = doomed.where(S.reading.c.time.between(span.period_start, span.period_end))
+                    superseded = conn.execute(doomed).rowcount
+                    superseded += conn.execute(
+                        sa.delete(S.daily_stat).where(S.daily_stat.c.ingest_id == old)
                     ).rowcount
                     _log_update(conn, old, status="superseded")
                     conn.execute(
@@ -372,12 +414,36 @@ def ingest_file(
         raise
 
 
-def _expand(paths: Iterable[str | os.PathLike]) -> list[Path]:
+def _is_input_error(exc: BaseException) -> bool:
+    from envquality.iotools.common import InputError
+
+    return isinstance(exc, (InputError, FileNotFoundError, IsADirectoryError, UnicodeDecodeError))
+
+
+@dataclass(frozen=True)
+class RawInput:
+    """Raw bytes without a file (an API answer, generated data): ingested under ``name``.
+
+    ``data`` may be a zero-argument callable returning the bytes, so a long
+    list of inputs is produced one at a time.
+    """
+
+    name: str
+    data: bytes | Callable[[], bytes]
+
+    def load(self) -> bytes:
+        return self.data() if callable(self.data) else self.data
+
+
+def _expand(paths: Iterable[str | os.PathLike], pattern: str | Sequence[str] | None = None) -> list[Path]:
+    """Files of ``paths``; a directory gives its files matching ``pattern`` (recursive), sorted."""
+    pats = [pattern] if isinstance(pattern, str) else list(pattern or ["*"])
     out: list[Path] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.is_file() and not q.name.startswith(".")))
+            found = {q for pat in pats for q in p.rglob(pat) if q.is_file() and not q.name.startswith(".")}
+            out.extend(sorted(found))
         else:
             out.append(p)
     return out
@@ -386,12 +452,14 @@ def _expand(paths: Iterable[str | os.PathLike]) -> list[Path]:
 def run_ingest(
     engine: sa.Engine,
     source_name: str,
-    paths: Sequence[str | os.PathLike],
+    paths: Iterable[str | os.PathLike | RawInput],
     reader: Reader,
     progress: bool = True,
     *,
     archive_root: str | os.PathLike | None = None,
     stop_on_error: bool = False,
+    pattern: str | Sequence[str] | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> IngestSummary:
     """Ingest several files of one source, with a progress bar; the CLI's workhorse.
 
@@ -399,8 +467,9 @@ def run_ingest(
     ----------
     engine : sqlalchemy.Engine
     source_name : str
-    paths : sequence of path
-        Files (directories are expanded to their files, sorted).
+    paths : iterable of path or RawInput
+        Files (directories are expanded to their files matching ``pattern``,
+        sorted) or :class:`RawInput` items (ingested as bytes under their name).
     reader : callable
         ``reader(path) -> ReadResult``.
     progress : bool
@@ -409,30 +478,45 @@ def run_ingest(
         See :func:`ingest_file`.
     stop_on_error : bool
         Re-raise the first failure instead of recording it and going on.
+    pattern : str or sequence of str, optional
+        Glob(s) selecting files inside directories (default: every file).
+    chunk_rows : int
+        Batch size of the readings upsert.
 
     Returns
     -------
     IngestSummary
         Files ok / noop / failed and row totals; ``errors`` lists
-        ``(path, message)`` of failed files.
+        ``(path, message)`` of failed files, ``input_errors`` those whose
+        input was at fault (unreadable file, wrong layout).
     """
     from envquality.store import current_revision
 
     if current_revision(engine) is None:
         raise RuntimeError("the database has no schema yet: run `envquality db upgrade` first")
-    files = _expand(paths)
+    items = list(paths)
+    raw_items = [x for x in items if isinstance(x, RawInput)]
+    files = _expand([x for x in items if not isinstance(x, RawInput)], pattern) + raw_items
     summary = IngestSummary()
     from tqdm import tqdm
 
     bar = tqdm(files, desc=f"ingest {source_name}", unit="file", disable=not progress)
     for p in bar:
+        label = p.name if isinstance(p, RawInput) else str(p)
         try:
-            r = ingest_file(engine, p, reader, source_name, archive_root=archive_root)
+            if isinstance(p, RawInput):
+                r = ingest_file(engine, p.load(), reader, source_name, name=p.name, archive_root=archive_root,
+                                chunk_rows=chunk_rows)
+            else:
+                r = ingest_file(engine, p, reader, source_name, archive_root=archive_root, chunk_rows=chunk_rows)
         except Exception as exc:
             if stop_on_error:
                 raise
-            summary.add(IngestResult(-1, "failed", source_name, p.name, "", error=f"{type(exc).__name__}: {exc}"))
-            summary.errors.append((str(p), f"{type(exc).__name__}: {exc}"))
+            summary.add(IngestResult(-1, "failed", source_name, Path(label).name, "",
+                                     error=f"{type(exc).__name__}: {exc}"))
+            summary.errors.append((label, f"{type(exc).__name__}: {exc}"))
+            if _is_input_error(exc):
+                summary.input_errors.append((label, str(exc)))
         else:
             summary.add(r)
         bar.set_postfix(ok=summary.ok, noop=summary.noop, failed=summary.failed, rows=summary.rows_ok)

@@ -39,12 +39,12 @@ def _fingerprint(engine):
         if engine.dialect.name == "postgresql":
             digest = conn.exec_driver_sql(
                 "SELECT sum(hashtext(station || '|' || extract(epoch FROM time)::bigint || '|' || pollutant"
-                " || '|' || coalesce(value::text, 'NULL'))::numeric) FROM reading"
+                " || '|' || coalesce(value::text, 'NULL'))::numeric) FROM reading JOIN series s ON s.id = series_id"
             ).scalar_one()
         else:
             digest = conn.exec_driver_sql(
                 "SELECT sum(((time % 1000003) * 31 + length(station) * 7 + unicode(pollutant))"
-                " * coalesce(CAST(value * 10 AS INTEGER) + 1, 0)) FROM reading"
+                " * coalesce(CAST(value * 10 AS INTEGER) + 1, 0)) FROM reading JOIN series s ON s.id = series_id"
             ).scalar_one()
     return readings_checksum(engine), quarantine, n_ok, digest
 

@@ -27,8 +27,11 @@ def test_upgrade_from_scratch_matches_metadata(fresh_store, kind):
             assert cols == {c.name for c in table.columns}, table.name
             pk = insp.get_pk_constraint(table.name)["constrained_columns"]
             assert pk == [c.name for c in table.primary_key.columns], table.name
-            assert ({i["name"] for i in insp.get_indexes(table.name)}
+            assert ({i["name"] for i in insp.get_indexes(table.name) if not i.get("duplicates_constraint")}
                     == {i.name for i in table.indexes}), table.name
+            assert ({tuple(u["column_names"]) for u in insp.get_unique_constraints(table.name)}
+                    == {tuple(c.name for c in u.columns) for u in table.constraints
+                        if isinstance(u, sa.UniqueConstraint)}), table.name
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
         assert diff == [], diff

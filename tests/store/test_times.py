@@ -73,8 +73,9 @@ def test_session_time_zone_does_not_shift_postgres(fresh_store):
 def test_core_type_round_trip(store):
     t0 = dt.datetime(2024, 1, 1, 0, 0, tzinfo=TZ)
     with store.begin() as conn:
-        conn.execute(sa.insert(S.reading).values(station="1476A", time=t0, pollutant="co", value=1.2,
-                                                 source="t", ingest_id=1))
+        sid = conn.execute(sa.insert(S.series).values(station="1476A", pollutant="co").returning(S.series.c.id)
+                           ).scalar_one()
+        conn.execute(sa.insert(S.reading).values(series_id=sid, time=t0, value=1.2, ingest_id=1))
     with store.connect() as conn:
         got = conn.execute(sa.select(S.reading.c.time).where(S.reading.c.time == t0)).scalar_one()
     assert got == t0 and got.utcoffset() == dt.timedelta(hours=8)
@@ -95,5 +96,4 @@ def test_ambiguous_times_are_refused(store, bad):
 
 def test_core_type_refuses_naive(store):
     with store.begin() as conn, pytest.raises(sa.exc.StatementError, match="tz-aware"):
-        conn.execute(sa.insert(S.reading).values(station="x", time=dt.datetime(2024, 1, 1), pollutant="co",
-                                                 source="t", ingest_id=1))
+        conn.execute(sa.insert(S.reading).values(series_id=1, time=dt.datetime(2024, 1, 1), ingest_id=1))

@@ -1,4 +1,4 @@
-"""Initial store schema: cities, stations, readings, statistics, quarantine, ingest log, raw archive.
+"""Initial store schema: cities, stations, series and readings, statistics, quarantine, ingest log, raw archive.
 
 Revision ID: 0001
 Revises:
@@ -74,18 +74,25 @@ def upgrade() -> None:
     op.create_index("ix_ingest_log_source_sha256", "ingest_log", ["source", "sha256"])
     op.create_index("ix_ingest_log_source_file_or_url", "ingest_log", ["source", "file_or_url"])
     op.create_table(
+        "series",
+        sa.Column("id", sa.Integer, sa.Identity(), nullable=False),
+        sa.Column("station", sa.Text, nullable=False,
+                  comment="station code, city admin code or source-qualified id (openaq:123)"),
+        sa.Column("pollutant", sa.String(24), nullable=False, comment="pollutant key (envquality.model)"),
+        sa.PrimaryKeyConstraint("id", name="pk_series"),
+        sa.UniqueConstraint("station", "pollutant", name="uq_series_station_pollutant"),
+    )
+    op.create_table(
         "reading",
-        sa.Column("station", sa.String(16), nullable=False),
+        sa.Column("series_id", sa.Integer, nullable=False, comment="series.id: (station, pollutant)"),
         sa.Column("time", UtcTime(), nullable=False, comment="END of the averaging hour"),
-        sa.Column("pollutant", sa.String(16), nullable=False),
         sa.Column("value", sa.Float, comment="NULL = missing"),
         sa.Column("flag", sa.Text),
-        sa.Column("source", sa.Text, nullable=False),
-        sa.Column("ingest_id", sa.Integer, nullable=False, comment="ingest that last wrote the value"),
-        sa.PrimaryKeyConstraint("station", "time", "pollutant", name="pk_reading"),
+        sa.Column("ingest_id", sa.Integer, nullable=False,
+                  comment="ingest that last wrote the value (its source: ingest_log.source)"),
+        sa.PrimaryKeyConstraint("time", "series_id", name="pk_reading"),
         sqlite_with_rowid=False,
     )
-    op.create_index("ix_reading_ingest_id", "reading", ["ingest_id"])
     for name, key in (("daily_stat", ("date", sa.Date, "CST calendar day")),
                       ("period_stat", ("period", sa.String(16), "2024, 2024-Q1, 2024-03, ...")) ):
         cols = [
@@ -105,11 +112,15 @@ def upgrade() -> None:
             sa.Column("reason", sa.Text),
             sa.Column("computed_at", UtcTime(), nullable=False),
         ]
+        if name == "daily_stat":
+            cols.append(sa.Column("ingest_id", sa.Integer,
+                                  comment="ingest that wrote a source-reported value (NULL: computed)"))
         op.create_table(
             name, *cols,
             sa.PrimaryKeyConstraint("entity_kind", "entity", key[0], "indicator", "ruleset", name=f"pk_{name}"),
             sqlite_with_rowid=False,
         )
+    op.create_index("ix_daily_stat_ingest_id", "daily_stat", ["ingest_id"])
     op.create_table(
         "quarantine",
         sa.Column("id", sa.Integer, sa.Identity(), nullable=False),
@@ -139,6 +150,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("raw_archive", "quarantine", "period_stat", "daily_stat", "reading", "ingest_log",
+    for name in ("raw_archive", "quarantine", "period_stat", "daily_stat", "reading", "series", "ingest_log",
                  "station", "city"):
         op.drop_table(name)
