@@ -62,6 +62,9 @@ def register(subparsers) -> None:
     p.add_argument("--archive", metavar="DIR", default=None,
                    help="raw archive root (default: $ENVQUALITY_ARCHIVE or var/raw)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-gate", action="store_true",
+                   help="skip the Great Expectations quality gate (default: every hourly batch passes it)")
+    p.add_argument("--no-docs", action="store_true", help="do not rebuild the operator Data Docs after the gate")
     p.set_defaults(func=cmd_ingest)
 
 
@@ -241,14 +244,34 @@ def _print_summary(summary, out=None, max_files: int = 40) -> None:
     rows = []
     for r in summary.results[:max_files]:
         rows.append([r.name, r.status, f"{r.readings:,}", f"{r.rows_written:,}", f"{r.quarantined:,}",
-                     f"{r.rows_duplicate:,}"])
+                     f"{r.rows_duplicate:,}", r.gate_status or "—"])
     if len(summary.results) > max_files:
-        rows.append([f"… {len(summary.results) - max_files} more files", "", "", "", "", ""])
+        rows.append([f"… {len(summary.results) - max_files} more files", "", "", "", "", "", ""])
     rows.append(["TOTAL", f"{summary.ok} ok/{summary.noop} noop/{summary.failed} failed", f"{summary.rows_ok:,}",
-                 f"{summary.rows_written:,}", f"{summary.rows_quarantined:,}", f"{summary.rows_duplicate:,}"])
-    print(_table(["FILE", "STATUS", "ROWS OK", "WRITTEN", "QUARANTINED", "DUPLICATE"], rows), file=out)
+                 f"{summary.rows_written:,}", f"{summary.rows_quarantined:,}", f"{summary.rows_duplicate:,}",
+                 summary.gate_status or "—"])
+    print(_table(["FILE", "STATUS", "ROWS OK", "WRITTEN", "QUARANTINED", "DUPLICATE", "GATE"], rows), file=out)
+    for r in summary.results:
+        if r.gate_status == "critical":
+            print(f"quality gate CRITICAL for {r.name}: publishing is blocked until fixed "
+                  f"(envquality quarantine list; operator Data Docs under var/site/operator/)", file=out)
     for path, msg in summary.errors:
         print(f"failed: {path}: {msg}", file=out)
+
+
+def _gate(args):
+    """The quality gate for hourly batches (docs/quality.md), or None with --no-gate."""
+    if getattr(args, "no_gate", False):
+        return None
+    from envquality.quality.gate import run_gate
+
+    def gate(frame, name, source):
+        # simulated --stations codes (S0001 ...) are not registry stations: accept them
+        known = frame["station"].unique().tolist() if source == "simulate" and args.stations else None
+        return run_gate(frame, "hourly_readings", file=name, source=source,
+                        build_docs=not getattr(args, "no_docs", False), known_stations=known)
+
+    return gate
 
 
 # ------------------------------------------------------------------ command
@@ -272,7 +295,8 @@ def cmd_ingest(args) -> int:
     try:
         upgrade_to_head(engine)  # first use creates the schema; later a no-op
         summary = run_ingest(engine, args.source, inputs, reader, progress=not args.no_progress,
-                             archive_root=args.archive, pattern=SOURCES[args.source][0] or None)
+                             archive_root=args.archive, pattern=SOURCES[args.source][0] or None,
+                             gate=_gate(args))
     finally:
         engine.dispose()
     _print_summary(summary)

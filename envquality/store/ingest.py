@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from typing import Any, Callable, Iterable, Sequence
 import pandas as pd
 import sqlalchemy as sa
 
+from envquality.iotools.common import REJECT_COLUMNS
 from envquality.store import schema as S
 from envquality.store.archive import archive_raw, default_archive_root
 from envquality.store.bulk import DEFAULT_CHUNK_ROWS, UpsertStats, upsert_daily_values, upsert_readings
@@ -87,6 +89,9 @@ class IngestResult:
         Where the raw bytes are archived.
     error : str or None
         Message of a failure.
+    gate_status, gate_findings, gate :
+        Quality-gate outcome (``pass``/``warning``/``critical``), its failed
+        expectations as JSON, and the full ``GateResult`` (not stored).
     """
 
     ingest_id: int
@@ -94,6 +99,9 @@ class IngestResult:
     source: str
     name: str
     sha256: str
+    gate_status: str | None = None
+    gate_findings: str | None = None
+    gate: Any = None
     rows_in: int = 0
     rows_ok: int = 0
     rows_rejected: int = 0
@@ -126,6 +134,15 @@ class IngestSummary:
     #: Failures caused by the input itself (:class:`~envquality.iotools.common.InputError`, missing file).
     input_errors: list[tuple[str, str]] = field(default_factory=list)
 
+    @property
+    def gate_status(self) -> str | None:
+        """Worst quality-gate outcome over the files (None when no gate ran)."""
+        seen = {r.gate_status for r in self.results if r.gate_status}
+        for level in ("critical", "warning", "pass"):
+            if level in seen:
+                return level
+        return None
+
     def add(self, r: IngestResult) -> None:
         self.files += 1
         self.results.append(r)
@@ -145,6 +162,8 @@ class IngestSummary:
         s = (f"{self.files} files: {self.ok} ingested, {self.noop} unchanged (noop), {self.failed} failed; "
              f"{self.rows_ok} readings ok ({self.rows_written} written), {self.rows_quarantined} quarantined, "
              f"{self.rows_duplicate} duplicates collapsed, {self.rows_superseded} superseded readings removed")
+        if self.gate_status:
+            s += f"; quality gate: {self.gate_status}"
         return s
 
 
@@ -253,6 +272,34 @@ def _meta_int(meta: dict, key: str, default: int) -> int:
 
 
 # ------------------------------------------------------------------------ public
+#: A data-quality gate: ``gate(frame, name, source) -> GateResult``.
+Gate = Callable[[pd.DataFrame, str, str], Any]
+
+
+def _apply_gate(gate: Gate, frame: pd.DataFrame, rejected: pd.DataFrame | None, name: str, source: str,
+                result: "IngestResult") -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Run the gate: keep its passed rows (dust-flagged), add its quarantine to the rejects."""
+    g = gate(frame, name, source)
+    passed = g.passed
+    kept = passed[[c for c in frame.columns if c in passed.columns]]
+    if "likely_dust" in passed and bool(passed["likely_dust"].any()):
+        flag = kept["flag"].astype(object) if "flag" in kept else pd.Series(None, index=kept.index, dtype=object)
+        kept = kept.assign(flag=flag.where(~passed["likely_dust"].to_numpy(bool), "likely_dust"))
+    q = g.quarantined
+    if len(q):
+        q = q.assign(file=q["file"].where(q["file"].astype(str) != "", name))
+        rejected = pd.concat([r for r in (rejected, q.reindex(columns=list(REJECT_COLUMNS))) if r is not None
+                              and len(r)], ignore_index=True)
+        result.rows_rejected += len(q)
+        result.rows_ok = max(0, result.rows_ok - len(q))
+    result.readings = len(kept)
+    result.gate_status = "critical" if g.critical else ("warning" if g.warnings else "pass")
+    findings = [f.to_dict() for f in list(g.critical) + list(g.warnings)]
+    result.gate_findings = json.dumps(findings, ensure_ascii=False, default=str) if findings else None
+    result.gate = g
+    return kept, rejected
+
+
 def ingest_file(
     engine: sa.Engine,
     path_or_bytes: str | os.PathLike | bytes,
@@ -263,6 +310,7 @@ def ingest_file(
     name: str | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     on_progress: Callable[[UpsertStats], None] | None = None,
+    gate: Gate | None = None,
 ) -> IngestResult:
     """Ingest one raw file (see the module docstring for the steps and guarantees).
 
@@ -286,6 +334,14 @@ def ingest_file(
         Batch size of the readings upsert.
     on_progress : callable, optional
         Called with :class:`~envquality.store.bulk.UpsertStats` after each batch.
+    gate : callable, optional
+        Data-quality gate ``gate(frame, name, source) -> GateResult`` (see
+        :func:`envquality.quality.gate.run_gate`) run on hourly readings after
+        parsing: only its passed rows are stored (``likely_dust`` rows get the
+        flag ``likely_dust``), its quarantined rows join the reader's rejects
+        in ``quarantine``, and its outcome (pass / warning / critical with the
+        failed expectations) is written to ``ingest_log.gate_status`` and
+        ``gate_findings`` for the publisher to check.
 
     Returns
     -------
@@ -343,6 +399,8 @@ def ingest_file(
         result.rows_rejected = _meta_int(meta, "rows_rejected", 0 if rejected is None else len(rejected))
         result.rows_duplicate = _meta_int(meta, "rows_duplicate", 0)
         result.rows_in = _meta_int(meta, "rows_in", result.rows_ok + result.rows_rejected + result.rows_duplicate)
+        if gate is not None and len(frame) and not _is_daily(frame):
+            frame, rejected = _apply_gate(gate, frame, rejected, name, source, result)
 
         # 4. one transaction
         with engine.connect() as conn:
@@ -395,7 +453,8 @@ def ingest_file(
                     period_end=stats.time_max.to_pydatetime() if stats.time_max is not None else None,
                     rows_in=result.rows_in, rows_ok=result.rows_ok, rows_rejected=result.rows_rejected,
                     rows_duplicate=result.rows_duplicate, rows_superseded=superseded,
-                    rows_written=stats.written,
+                    rows_written=stats.written, gate_status=result.gate_status,
+                    gate_findings=result.gate_findings,
                 )
         result.status = "ok"
         result.quarantined = quarantined
@@ -460,6 +519,7 @@ def run_ingest(
     stop_on_error: bool = False,
     pattern: str | Sequence[str] | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    gate: Gate | None = None,
 ) -> IngestSummary:
     """Ingest several files of one source, with a progress bar; the CLI's workhorse.
 
@@ -506,9 +566,10 @@ def run_ingest(
         try:
             if isinstance(p, RawInput):
                 r = ingest_file(engine, p.load(), reader, source_name, name=p.name, archive_root=archive_root,
-                                chunk_rows=chunk_rows)
+                                chunk_rows=chunk_rows, gate=gate)
             else:
-                r = ingest_file(engine, p, reader, source_name, archive_root=archive_root, chunk_rows=chunk_rows)
+                r = ingest_file(engine, p, reader, source_name, archive_root=archive_root, chunk_rows=chunk_rows,
+                                gate=gate)
         except Exception as exc:
             if stop_on_error:
                 raise

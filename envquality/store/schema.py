@@ -139,6 +139,9 @@ ingest_log = sa.Table(
     sa.Column("finished_at", UtcTime()),
     sa.Column("error", sa.Text),
     sa.Column("supersedes_id", sa.Integer, sa.ForeignKey("ingest_log.id")),
+    sa.Column("gate_status", sa.String(10),
+              comment="quality gate outcome: pass, warning or critical (NULL: no gate ran)"),
+    sa.Column("gate_findings", sa.Text, comment="failed expectations of the gate, JSON"),
     sa.CheckConstraint(
         "status IN ('running', 'ok', 'failed', 'noop', 'superseded')", name="status"
     ),
