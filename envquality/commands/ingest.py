@@ -116,8 +116,11 @@ def _reader(source: str, args) -> Callable[[Path], Any]:
         mapping = load_mapping(args.mapping)  # InputError (file, key) -> exit 2
         return lambda p: read_generic(p, mapping)
     if source in ("tidy", "simulate"):
+        import functools
+
         from envquality.iotools.readings import read_readings
-        return read_readings
+        # ingestion keeps going past bad rows: they go to quarantine, not to an error
+        return functools.partial(read_readings, strict=False)
     raise UsageError(f"unknown source {source!r}")  # pragma: no cover - argparse checks
 
 

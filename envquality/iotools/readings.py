@@ -24,7 +24,7 @@ import pandas as pd
 
 from envquality.iotools._parse import decode_input, load_source, raw_lines, record_layout, to_cst
 from envquality.iotools._units import normalize_unit, pollutant_keys, sanity_bound
-from envquality.iotools.common import InputError, ReadResult, sha256_of, split_duplicates
+from envquality.iotools.common import rejects_frame, InputError, ReadResult, sha256_of, split_duplicates
 from envquality.model import DAILY_POLLUTANTS, HOURLY_POLLUTANTS, TIMEZONE
 
 __all__ = ["read_readings", "canonical_pollutant"]
@@ -48,8 +48,14 @@ def canonical_pollutant(name: str) -> str | None:
     return key if isinstance(key, str) else None
 
 
-def read_readings(path: str | Path) -> ReadResult:
+def read_readings(path: str | Path, *, strict: bool = True) -> ReadResult:
     """Read a tidy readings file (CSV, optionally gzip; or Parquet).
+
+    With ``strict`` (the ``assess`` command) the first bad row stops the read
+    with an :class:`InputError`; with ``strict=False`` (ingestion) every bad
+    row goes to ``rejected`` with its line, field, reason and raw text and the
+    rest is read.  A wrong header or a file that mixes hourly and daily keys
+    is an error either way.
 
     Returns
     -------
@@ -63,9 +69,20 @@ def read_readings(path: str | Path) -> ReadResult:
     ------
     InputError
         Unknown pollutant, unparsable time or value, unit other than the
-        standard one, missing column; names file, line and field.
+        standard one (strict mode), missing column; names file, line and field.
     """
     p = Path(path)
+    problems: list[tuple[pd.Series, str, pd.Series]] = []  # (mask, field, reason) of bad rows
+
+    def problem(mask: pd.Series, field: str, reason: pd.Series | str) -> None:
+        if not mask.any():
+            return
+        if strict:
+            i = mask.to_numpy().argmax()
+            text = reason if isinstance(reason, str) else reason.iloc[i]
+            raise InputError(p, int(line.iloc[i]), field, text)
+        problems.append((mask, field, reason if not isinstance(reason, str) else pd.Series(reason, index=mask.index)))
+
     raw, _ = load_source(p)
     raw_text = None
     if p.suffix.lower() in (".parquet", ".pq"):
@@ -107,13 +124,12 @@ def read_readings(path: str | Path) -> ReadResult:
     text = df["pollutant"].astype(str)
     uniq = {u: canonical_pollutant(u) for u in text.unique()}
     bad = [u for u, k in uniq.items() if k is None]
-    if bad:
-        i = text.isin(bad).to_numpy().argmax()
-        raise InputError(p, int(line.iloc[i]), "pollutant",
-                         f"unknown pollutant {text.iloc[i]!r}; expected one of "
-                         f"{', '.join(HOURLY_POLLUTANTS + DAILY_POLLUTANTS)}")
+    expected = ", ".join(HOURLY_POLLUTANTS + DAILY_POLLUTANTS)
+    problem(text.isin(bad), "pollutant", "unknown pollutant '" + text + f"'; expected one of {expected}")
     pol = text.map(uniq)
-    kinds = {"hourly" if k in HOURLY_POLLUTANTS else "daily" for k in set(uniq.values())}
+    kinds = {"hourly" if k in HOURLY_POLLUTANTS else "daily" for k in set(uniq.values()) if k is not None}
+    if not kinds:
+        raise InputError(p, first_line, "pollutant", f"no known pollutant in the file; expected one of {expected}")
     if len(kinds) > 1:
         i = pol.isin(HOURLY_POLLUTANTS).to_numpy().argmax()
         raise InputError(p, int(line.iloc[i]), "pollutant",
@@ -128,9 +144,7 @@ def read_readings(path: str | Path) -> ReadResult:
         missing = vtext.isin(["", "nan", "NaN", "NA", "—", "-", "None"])
         value = pd.to_numeric(vtext.where(~missing), errors="coerce").astype(float)
         unparsable = value.isna() & ~missing
-    if unparsable.any():
-        i = unparsable.to_numpy().argmax()
-        raise InputError(p, int(line.iloc[i]), "value", f"cannot parse {df['value'].iloc[i]!r} as a number")
+    problem(unparsable, "value", "cannot parse '" + df["value"].astype(str) + "' as a number")
 
     if "unit" in df:
         text_unit = df["unit"].astype(str).str.strip()
@@ -142,27 +156,20 @@ def read_readings(path: str | Path) -> ReadResult:
         co_in_ug = is_co & given & (unit == "ug/m3")
         value = value.where(~co_in_ug, value / 1000.0)  # CO µg/m³ -> mg/m³
         wrong = (~is_co & ~ok_ug) | (is_co & ~ok_mg & ~co_in_ug)
-        if wrong.any():
-            i = wrong.to_numpy().argmax()
-            want = "mg/m3" if is_co.iloc[i] else "ug/m3"
-            raise InputError(p, int(line.iloc[i]), "unit",
-                             f"unit {df['unit'].iloc[i]!r} for {pol.iloc[i]}; expected {want}")
+        want = pd.Series(np.where(is_co, "mg/m3", "ug/m3"), index=df.index)
+        problem(wrong, "unit", "unit '" + df["unit"].astype(str) + "' for " + pol.astype(str) + "; expected " + want)
     base = pol.str.replace(r"_(24h|1h|8h)$", "", regex=True)
     limit = pd.Series(sanity_bound(pol.to_numpy(dtype=object)), index=pol.index)
     implausible = value > limit
-    if implausible.any():
-        i = implausible.to_numpy().argmax()
-        hint = " (CO must be in mg/m3)" if base.iloc[i] == "co" else ""
-        raise InputError(p, int(line.iloc[i]), "value",
-                         f"{value.iloc[i]:g} is not a plausible {pol.iloc[i]} concentration{hint}")
+    hint = pd.Series(np.where(base == "co", " (CO must be in mg/m3)", ""), index=df.index)
+    problem(implausible, "value", value.map("{:g}".format) + " is not a plausible " + pol.astype(str)
+            + " concentration" + hint)
 
     if pd.api.types.is_datetime64_any_dtype(df[tcol]):
         times = pd.to_datetime(df[tcol])
     else:
         times = pd.to_datetime(df[tcol].astype(str).str.strip(), errors="coerce", format="ISO8601")
-    if times.isna().any():
-        i = times.isna().to_numpy().argmax()
-        raise InputError(p, int(line.iloc[i]), tcol, f"cannot parse {df[tcol].iloc[i]!r} as a time")
+    problem(times.isna(), tcol, "cannot parse '" + df[tcol].astype(str) + "' as a time")
     if getattr(times.dt, "tz", None) is not None:
         times = times.dt.tz_convert(TIMEZONE)
     out = pd.DataFrame({
@@ -181,7 +188,18 @@ def read_readings(path: str | Path) -> ReadResult:
         out["time"] = (
             times.dt.tz_localize(None) if getattr(times.dt, "tz", None) is not None else times
         ).dt.normalize()
+    bad_rows = []
+    if problems:
+        drop = pd.Series(False, index=df.index)
+        for mask, field, reason in problems:
+            fresh = mask & ~drop  # one reject per row: its first problem
+            drop |= mask
+            bad_rows.append(pd.DataFrame({"file": str(p), "line": line[fresh], "field": field,
+                                          "reason": reason[fresh], "raw": out.loc[fresh, "raw"], "source": "tidy"}))
+        out = out.loc[~drop]
     kept, rejected, n_dup = split_duplicates(out, file=str(p), source="tidy")
+    if bad_rows:
+        rejected = rejects_frame(pd.concat(bad_rows + [rejected], ignore_index=True))
     data = kept.drop(columns=["line", "raw"]).rename(
         columns={"time": "time" if resolution == "hourly" else "date"}
     )
