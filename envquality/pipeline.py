@@ -85,7 +85,9 @@ def ingest(engine: sa.Engine, source: str, inputs: Sequence, reader, *, progress
            archive_root: str | Path | None = None, gate: bool = True, docs: bool = True):
     """Ingest raw inputs through the quality gate into the store (:func:`run_ingest`)."""
     from envquality.store.ingest import run_ingest
+    from envquality.store.registry_sync import sync_registry
 
+    sync_registry(engine)  # city and station tables follow the registry
     return run_ingest(engine, source, list(inputs), reader, progress=progress, archive_root=archive_root,
                       gate=gate_for(inputs, docs=docs) if gate else None)
 

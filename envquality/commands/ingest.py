@@ -297,6 +297,9 @@ def cmd_ingest(args) -> int:
     engine = make_engine(args.db)
     try:
         upgrade_to_head(engine)  # first use creates the schema; later a no-op
+        from envquality.store.registry_sync import sync_registry
+
+        sync_registry(engine)  # city and station tables follow the registry
         summary = run_ingest(engine, args.source, inputs, reader, progress=not args.no_progress,
                              archive_root=args.archive, pattern=SOURCES[args.source][0] or None,
                              gate=_gate(args))
