@@ -39,6 +39,9 @@ __all__ = [
     "hourly_aqi_dataset", "province_row", "PROVINCE",
 ]
 
+#: Values per slab when whole national arrays are processed in memory (see _slabbed).
+SLAB_VALUES = 1 << 20
+
 #: Entity label of the province-wide row (Gansu's admin code).
 PROVINCE = "620000"
 
@@ -98,7 +101,7 @@ def _slabbed(func, x: np.ndarray, **kwargs) -> tuple[np.ndarray, ...]:
     Big temporaries cost more in page faults than in arithmetic; slabs keep
     them small.  Results are identical to one call on the whole array.
     """
-    rows = max(1, (1 << 20) // max(1, int(np.prod(x.shape[1:]))))
+    rows = max(1, SLAB_VALUES // max(1, int(np.prod(x.shape[1:]))))
     if x.ndim < 2 or x.shape[0] <= rows:
         return tuple(func(x, **kwargs))
     parts = [tuple(func(x[i : i + rows], **kwargs)) for i in range(0, x.shape[0], rows)]
@@ -315,15 +318,20 @@ def hourly_aqi_dataset(hourly: xr.Dataset) -> xr.Dataset:
         so2_24h = hourly["so2"].rolling(time=24, min_periods=20).mean()
     pols = [p for p in HOURLY_POLLUTANTS if p in hourly]
 
-    def block(code, *arrays):
+    def block(*arrays):
+        # the rule-set code comes last, so the blocks are laid out like the data
+        # (station, time) and the code broadcasts as (1, time)
+        code, arrays = arrays[-1], arrays[:-1]
         # slabs of ~1 M values keep the temporaries in cache-friendly, page-fault-free sizes
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
-        rows = max(1, (1 << 20) // max(1, shape[-1]))
+        rows = max(1, SLAB_VALUES // max(1, shape[-1]))
         if len(shape) == 2 and shape[0] > rows:
             aqi = np.empty(shape, np.float32)
             prim = np.empty(shape, np.uint8)
             for i in range(0, shape[0], rows):
-                aqi[i : i + rows], prim[i : i + rows] = slab(code, *(a[i : i + rows] for a in arrays))
+                part = [a[i : i + rows] if a.shape[0] == shape[0] else a for a in arrays]
+                c = code[i : i + rows] if code.shape[0] == shape[0] and code.ndim == 2 else code
+                aqi[i : i + rows], prim[i : i + rows] = slab(c, *part)
             return aqi, prim
         return slab(code, *arrays)
 
@@ -345,7 +353,7 @@ def hourly_aqi_dataset(hourly: xr.Dataset) -> xr.Dataset:
             prim[sel] = r.primary_mask
         return aqi, prim
 
-    args = [code_da] + [hourly[p] for p in pols] + ([so2_24h] if so2_24h is not None else [])
+    args = [hourly[p] for p in pols] + ([so2_24h] if so2_24h is not None else []) + [code_da]
     aqi, prim = xr.apply_ufunc(
         block, *args,
         output_core_dims=[[], []],

@@ -292,3 +292,21 @@ def test_assess_period_beyond_the_data_counts_missing_days():
     assert (stats["period_start"], stats["period_end"]) == ("2015-06-01", "2015-07-31")
     assert stats["calendar_days"] == 61 and stats["valid_days"] == 2
     assert np.isnan(stats["pm25_mean"]) and stats["pm25_mean_n"] == 2
+
+
+def test_slabbed_in_memory_path_equals_dask_across_the_switch(monkeypatch):
+    """National arrays are processed in slabs; small slabs must give the same answers."""
+    import envquality.stats.datasets as D
+    from envquality.simulate import simulate_hourly
+
+    ds = simulate_hourly(7, "2026-02-26", "2026-03-03", seed=11)[["so2", "no2", "pm10", "pm25", "co", "o3"]]
+    ds = ds.assign_coords(city=("station", ["C1"] * 7))
+    whole_aqi = D.hourly_aqi_dataset(ds)
+    whole_daily = D.station_daily(ds)
+    monkeypatch.setattr(D, "SLAB_VALUES", 50)  # a few stations per slab
+    sliced_aqi = D.hourly_aqi_dataset(ds)
+    sliced_daily = D.station_daily(ds)
+    chunked_aqi = D.hourly_aqi_dataset(ds.chunk(station=3)).compute()
+    xr.testing.assert_identical(whole_aqi, sliced_aqi)
+    xr.testing.assert_identical(whole_aqi, chunked_aqi)
+    xr.testing.assert_identical(whole_daily, sliced_daily)
