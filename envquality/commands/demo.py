@@ -46,18 +46,18 @@ def run(args: argparse.Namespace) -> int:
     upgrade_to_head(engine)
 
     inputs = simulated_inputs(start.date(), end.date(), seed=args.seed)
-    print(f"1/3 ingest: {len(inputs)} monthly batches of simulated readings, {start.date()} – {end.date()}, "
+    print(f"1/4 ingest: {len(inputs)} monthly batches of simulated readings, {start.date()} – {end.date()}, "
           f"through the quality gate into {resolve_url(url).render_as_string(hide_password=True)}")
     summary = ingest(engine, "simulate", inputs, functools.partial(read_readings, strict=False),
                      progress=not args.no_progress,
                      archive_root=out / "raw")
     print(f"    {summary}")
 
-    print("2/3 daily figures from the store (GB 3095 capture, HJ 633 daily AQI)")
+    print("2/4 daily figures from the store (GB 3095 capture, HJ 633 daily AQI)")
     daily = daily_figures(engine, start.date(), end.date())
     daily.aqi.to_dataframe().reset_index().to_csv(out / "city_daily_aqi.csv", index=False)
 
-    print("3/3 period figures (HJ 663), dust included and excluded")
+    print("3/4 period figures (HJ 663), dust included and excluded")
     blocks = []
     last_full_year = end.year if (end.month, end.day) == (12, 31) else end.year - 1
     if start <= pd.Timestamp(f"{last_full_year}-01-01"):
@@ -74,6 +74,14 @@ def run(args: argparse.Namespace) -> int:
             prev = period_figures(engine, daily, f"{end.year - 1}-01-01", str(prev_end.date()),
                                   label=f"{end.year - 1}-YTD")
             compare_periods(ytd, prev).to_csv(out / f"comparison_{end.year}_vs_{end.year - 1}.csv", index=False)
+    print("4/4 public site data of the last day: gated, written, switched atomically")
+    from envquality.publish import publish_site_data
+    from envquality.quality.publish_guard import PublishBlocked
+
+    try:
+        published = str(publish_site_data(engine, daily.aqi, end.date()).resolve())
+    except PublishBlocked as exc:
+        published = f"BLOCKED ({exc.reason}); the last good release stays online; alert: {exc.alert_path}"
     engine.dispose()
 
     for title, stats in blocks:
@@ -85,5 +93,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"quality gate:       {gate}; {summary.rows_quarantined} rows quarantined in this run "
           f"(envquality quarantine list --db {url})")
     print(f"operator Data Docs: {data_docs_dir().resolve()}/index.html")
+    print(f"public site data:   {published}")
     print("public map pages:   not built yet (the map publishing stage has not landed)")
     return 0
