@@ -251,7 +251,7 @@ def render(r: dict, *, quick: bool) -> str:
               f"{ours / r['iaqi']['numpy.interp + ceil']['mvals_per_s']:.1f}×; envquality / python-aqi = "
               f"{ours / r['iaqi']['python-aqi (per value, MEP)']['mvals_per_s']:.0f}×. Goal ≥ 50 M values/s, exact.",
               "python-aqi rounds to nearest instead of up (HJ 633 §6.2), hence its disagreements; "
-              "numpy.interp + ceil is off wherever float error crosses an integer.", ""]
+              "numpy.interp + ceil is off wherever float error crosses an integer: on these integer PM2.5 inputs it happens to agree, but on CO in 0.1 mg/m³ steps it is one too high for 22 values (e.g. 2.2 mg/m³ -> 56, not 55; tests/standards/test_aqi.py).", ""]
     lines += ["### National year, in memory (2 threads)", "",
               "| stations | values | hourly AQI | daily + validity + MDA8 | station daily AQI | city agg + AQI | annual stats | **total** | input data | pipeline working memory | process peak RSS |",
               "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
