@@ -30,7 +30,7 @@ import xarray as xr
 
 from envquality.assess import assign_cities
 from envquality.registry import Registry, default_registry
-from envquality.stats.datasets import assess, city_daily, daily_city_aqi, hourly_grid, station_daily
+from envquality.stats.datasets import PROVINCE, assess, city_daily, daily_city_aqi, hourly_grid, station_daily
 
 __all__ = ["simulated_inputs", "ingest", "daily_figures", "period_figures", "DailyFigures", "gate_for"]
 
@@ -210,10 +210,11 @@ def period_figures(engine: sa.Engine, daily: DailyFigures, start: str, end: str,
     stats = assess(daily.city, start, end, dust=daily.dust)
     rows = []
     for _, r in stats.iterrows():
-        kind = "province" if r.get("cities") == r.get("cities") and pd.notna(r.get("cities")) else "city"
+        kind = "province" if str(r["entity"]) == PROVINCE else "city"
         suffix = "" if r["dust"] == "included" else "@dust_excluded"
         for item in _PERIOD_ITEMS:
-            if item not in r or pd.isna(r[item]) and f"{item}_reason" not in r:
+            # an invalid item is stored too (value NULL, with its reason) when the row has a reason for it
+            if item not in r or (pd.isna(r[item]) and f"{item}_reason" not in r):
                 continue
             reason = r.get(f"{item}_reason")
             n = r.get(f"{item}_n", r.get("valid_days"))
