@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     from envquality.quality.publish_guard import PublishBlocked
 
     try:
-        published = str(publish_site_data(engine, daily.aqi, end.date()).resolve())
+        published = f"{publish_site_data(engine, daily.aqi, end.date()).absolute()}/ (city_aqi_latest.csv, .geojson)"
     except PublishBlocked as exc:
         published = f"BLOCKED ({exc.reason}); the last good release stays online; alert: {exc.alert_path}"
     engine.dispose()
