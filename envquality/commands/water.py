@@ -29,7 +29,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--include-cod", action="store_true", help="let COD form surface classes (default: excluded)")
     a.add_argument("--json", action="store_true", help="print JSON instead of a table")
     a.add_argument("--lang", choices=["zh", "en"], default="zh")
+    a.add_argument("--db", metavar="URL", default=None,
+                   help="read the samplings of the period from this store (ignored with --samples)")
     a.set_defaults(func=run_assess)
+    ld = wsub.add_parser("load", help="store the source registry, samplings and per-sampling classes")
+    ld.add_argument("--db", metavar="URL", default=None,
+                    help="store URL (default: ENVQUALITY_DB_URL, else ./var/envquality.sqlite)")
+    ld.add_argument("--registry", help="source registry CSV (default: the packaged SIMULATED Gansu registry)")
+    g = ld.add_mutually_exclusive_group(required=True)
+    g.add_argument("--samples", help="sampling results, CSV or .xlsx")
+    g.add_argument("--simulate", action="store_true", help="simulate the samplings of --period (seeded)")
+    ld.add_argument("--period", help="with --simulate: the year to simulate (2020; a month 2020-06 means its year)")
+    ld.add_argument("--seed", type=int, default=2020, help="simulation seed (default 2020)")
+    ld.add_argument("--include-cod", action="store_true", help="classes with COD (stored as method 2011+cod)")
+    ld.set_defaults(func=run_load)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
@@ -52,6 +65,21 @@ def _assess(args: argparse.Namespace) -> dict:
             notes.append(f"{len(res.rejected)} input rows rejected (first: line {res.rejected['line'].iloc[0]}: "
                          f"{res.rejected['reason'].iloc[0]})")
         simulated = False
+    elif getattr(args, "db", None):
+        import pandas as pd
+
+        from envquality.store import make_engine
+        from envquality.store.water import read_water_samples as read_stored
+
+        engine = make_engine(args.db)
+        try:
+            start = pd.Timestamp(f"{period.year}-01-01")
+            samples = read_stored(engine, start, start + pd.DateOffset(years=1))
+        finally:
+            engine.dispose()
+        simulated = "water-simulate" in samples.attrs.get("ingest_sources", [])
+        if not len(samples):
+            notes.append(f"no samplings of {period.year} in the store")
     else:
         samples = simulate_samples(reg, f"{period.year}-01", f"{period.year}-12", seed=args.seed)
         simulated = True
@@ -152,4 +180,60 @@ def run_assess(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print(_table(r, args.lang))
+    return 0
+
+
+def _method(include_cod: bool) -> str:
+    return "2011+cod" if include_cod else "2011"
+
+
+def run_load(args: argparse.Namespace) -> int:
+    """Sync the registry, upsert the samplings and store their classes; re-running writes nothing."""
+    from envquality.store import make_engine, upgrade_to_head
+    from envquality.store import schema as S
+    from envquality.store.water import store_classes, sync_water_sources, upsert_water_samples
+    from envquality.water.classify import classify_samples
+    from envquality.water.registry import load_water_sources
+
+    reg = load_water_sources(args.registry)
+    if args.simulate:
+        if not args.period:
+            print("envquality water load: --simulate needs --period", file=sys.stderr)
+            return 2
+        from envquality.water.compliance import parse_period
+        from envquality.water.simulate import simulate_samples
+
+        year = parse_period(args.period).year
+        samples = simulate_samples(reg, f"{year}-01", f"{year}-12", seed=args.seed)
+        source, name, rejected = "water-simulate", f"simulate_{year}_seed{args.seed}", 0
+    else:
+        from envquality.iotools.common import InputError
+        from envquality.iotools.water import read_water_samples
+
+        try:
+            res = read_water_samples(args.samples)
+        except (InputError, FileNotFoundError) as exc:
+            print(f"envquality water load: {exc}", file=sys.stderr)
+            return 2
+        samples, rejected = res.data, len(res.rejected)
+        source, name = "water-samples", str(args.samples)
+    engine = make_engine(args.db)
+    try:
+        upgrade_to_head(engine)
+        n_src = sync_water_sources(engine, reg)
+        with engine.begin() as conn:
+            ingest_id = conn.execute(S.ingest_log.insert().values(
+                source=source, file_or_url=name, status="running", started_at=S.utcnow(),
+                rows_in=len(samples) + rejected, rows_ok=len(samples), rows_rejected=rejected,
+            ).returning(S.ingest_log.c.id)).scalar_one()
+            written = upsert_water_samples(conn, samples, ingest_id=ingest_id)
+            conn.execute(S.ingest_log.update().where(S.ingest_log.c.id == ingest_id).values(
+                status="ok" if written else "noop", rows_written=written, finished_at=S.utcnow()))
+        classified = classify_samples(samples, registry=reg, include_cod=args.include_cod)
+        n_cls = store_classes(engine, classified, method=_method(args.include_cod))
+    finally:
+        engine.dispose()
+    print(f"sources: {len(reg)} ({n_src} written); samples: {len(samples)} ({written} written, "
+          f"{rejected} rejected); samplings classed: {len(classified)} ({n_cls} written, method "
+          f"{_method(args.include_cod)}); ingest {ingest_id}")
     return 0

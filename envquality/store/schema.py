@@ -235,3 +235,52 @@ raw_archive = sa.Table(
 
 #: Names of all tables, in creation order.
 TABLE_NAMES: tuple[str, ...] = tuple(t.name for t in metadata.sorted_tables)
+
+# ------------------------------------------------------------ drinking water (0003)
+water_source = sa.Table(
+    "water_source", metadata,
+    sa.Column("id", sa.Text, primary_key=True, comment="source id of the water registry, e.g. GS620100P01"),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("city_code", sa.String(12)),
+    sa.Column("county_code", sa.String(12)),
+    sa.Column("type", sa.String(16), comment="river, lake (lakes and reservoirs) or groundwater"),
+    sa.Column("level", sa.String(16), comment="prefecture or county"),
+    sa.Column("lon", sa.Float),
+    sa.Column("lat", sa.Float),
+    sa.Column("protection_zone", sa.Float, comment="first-level protection zone area, km2"),
+    sa.Column("protection_zone2", sa.Float, comment="second-level protection zone area, km2"),
+    sa.Column("supply_volume", sa.Float, comment="designed supply, m3/d"),
+    sa.Column("simulated", sa.Boolean, nullable=False),
+)
+
+water_sample = sa.Table(
+    "water_sample", metadata,
+    sa.Column("source_id", sa.Text, nullable=False, comment="water_source.id (not enforced)"),
+    sa.Column("sampled_at", UtcTime(), nullable=False),
+    sa.Column("parameter", sa.String(32), nullable=False, comment="parameter key (envquality.water)"),
+    sa.Column("value", sa.Float, comment="canonical unit; NULL: bare ND without a limit"),
+    sa.Column("unit", sa.Text),
+    sa.Column("qualifier", sa.String(8), comment="'' or '<DL'"),
+    sa.Column("detection_limit", sa.Float, comment="canonical unit"),
+    sa.Column("ingest_id", sa.Integer, comment="ingest_log.id of the load that last wrote the row"),
+    sa.PrimaryKeyConstraint("source_id", "sampled_at", "parameter", name="pk_water_sample"),
+    sa.Index("ix_water_sample_sampled_at", "sampled_at"),
+    sqlite_with_rowid=False,
+)
+
+water_class = sa.Table(
+    "water_class", metadata,
+    sa.Column("source_id", sa.Text, nullable=False),
+    sa.Column("sampled_at", UtcTime(), nullable=False),
+    sa.Column("water_class", sa.Integer, comment="1..6 (6 = worse than V); NULL: nothing class-forming"),
+    sa.Column("compliant", sa.Boolean, nullable=False),
+    sa.Column("deciding", sa.Text, comment="deciding parameters, '|'-separated"),
+    sa.Column("max_multiple", sa.Float, comment="largest exceedance multiple over Class III"),
+    sa.Column("method", sa.String(16), nullable=False, comment="classification method, e.g. 2011"),
+    sa.Column("computed_at", UtcTime(), nullable=False),
+    sa.PrimaryKeyConstraint("source_id", "sampled_at", "method", name="pk_water_class"),
+    sqlite_with_rowid=False,
+)
+
+__all__ += ["water_source", "water_sample", "water_class"]
+TABLE_NAMES = tuple(t.name for t in metadata.sorted_tables)
