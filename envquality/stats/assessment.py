@@ -20,7 +20,7 @@ import pandas as pd
 
 from envquality.standards.aqi import PRIMARY_LABELS, AQIResult, daily_aqi
 from envquality.standards.rounding import round_half_even
-from envquality.standards.rulesets import RULESET_BY_CODE, RuleSet, ruleset_codes_for_days
+from envquality.standards.rulesets import RULESET_BY_CODE, RuleSet, get_ruleset, ruleset_codes_for_days
 from envquality.stats.validity import (
     OK,
     REASONS,
@@ -159,8 +159,6 @@ def daily_aqi_by_date(
     """
     d = np.asarray(days, dtype="datetime64[D]")
     if standard is not None:
-        from envquality.standards.rulesets import get_ruleset
-
         rs = get_ruleset(standard)
         codes = np.full(d.shape, RULESET_BY_CODE.index(rs), dtype=np.int8)
     else:
@@ -314,8 +312,6 @@ def period_statistics(
     if options.limits_ruleset == "last_day":
         limit_rs = RULESET_BY_CODE[int(codes[-1])] if d.size else used[0]
     else:
-        from envquality.standards.rulesets import get_ruleset
-
         limit_rs = get_ruleset(options.limits_ruleset)
     variants = [("included", None)]
     if dust is not None:
