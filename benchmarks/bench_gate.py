@@ -54,7 +54,7 @@ def main() -> None:
     run_gate(one, build_docs=False)
     t_first = time.perf_counter() - t0
     t0 = time.perf_counter()
-    r1 = run_gate(one, build_docs=False)
+    run_gate(one, build_docs=False)
     t_one = time.perf_counter() - t0
 
     st = default_registry().stations

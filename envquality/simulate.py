@@ -809,7 +809,7 @@ def simulate_tidy(
     ds = simulate_hourly(stations, start, end, seed=seed, gap_fraction=gap_fraction,
                          bad_fraction=bad_fraction, dust_events=dust_events, dtype=dtype,
                          city_of=city_of)
-    ns, nh = ds.sizes["station"], ds.sizes["time"]
+    nh = ds.sizes["time"]
     npol = len(HOURLY_POLLUTANTS)
     vals = np.stack([ds[p].values.astype(np.float64) for p in HOURLY_POLLUTANTS], axis=-1)
     flat = vals.reshape(-1)

@@ -12,7 +12,6 @@ usage or input error (one line naming file, line and field).
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import sys

@@ -39,9 +39,6 @@ never writes into the repository.
 from __future__ import annotations
 
 import atexit
-import datetime as _dt
-import html
-import json
 import logging
 import os
 import re

@@ -35,7 +35,6 @@ Crashes
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from envquality.quality import run_gate
 from envquality.quality.gate import QUARANTINE_COLUMNS
@@ -35,22 +34,35 @@ def _crafted(clean_day):
     def mark(i, name):
         expect.setdefault(i, set()).add(name)
 
-    i = row_of(bad, s, "so2", 3); bad.loc[i, "value"] = -7.0; mark(i, "hourly.range.so2")
-    i = row_of(bad, s, "co", 4); bad.loc[i, "value"] = 900.0; mark(i, "hourly.range.co")  # CO in µg/m³
-    i = row_of(bad, codes[1], "no2", 12); bad.loc[i, "value"] = 6000.0
-    mark(i, "hourly.range.no2"); mark(i, "hourly.spike")
-    i = row_of(bad, codes[2], "o3", 12); bad.loc[i, "value"] = bad.loc[i, "value"] * 40 + 300
+    i = row_of(bad, s, "so2", 3)
+    bad.loc[i, "value"] = -7.0
+    mark(i, "hourly.range.so2")
+    i = row_of(bad, s, "co", 4)
+    bad.loc[i, "value"] = 900.0
+    mark(i, "hourly.range.co")  # CO in µg/m³
+    i = row_of(bad, codes[1], "no2", 12)
+    bad.loc[i, "value"] = 6000.0
+    mark(i, "hourly.range.no2")
     mark(i, "hourly.spike")
-    i = row_of(bad, codes[3], "pm25", 10); j = row_of(bad, codes[3], "pm10", 10)
+    i = row_of(bad, codes[2], "o3", 12)
+    bad.loc[i, "value"] = bad.loc[i, "value"] * 40 + 300
+    mark(i, "hourly.spike")
+    i = row_of(bad, codes[3], "pm25", 10)
+    j = row_of(bad, codes[3], "pm10", 10)
     bad.loc[i, "value"] = bad.loc[j, "value"] * 2 + 50
-    mark(i, "hourly.pm_ratio"); mark(j, "hourly.pm_ratio")
+    mark(i, "hourly.pm_ratio")
+    mark(j, "hourly.pm_ratio")
     # stuck analyser: NO2 of station 4 frozen for 10 hours
     rows = [row_of(bad, codes[4], "no2", h) for h in range(5, 15)]
     bad.loc[rows, "value"] = 47.0
     for r in rows:
         mark(r, "hourly.stuck")
-    i = row_of(bad, codes[5], "so2", 2); bad.loc[i, "station"] = "9999Z"; mark(i, "hourly.station_known")
-    i = row_of(bad, codes[5], "so2", 3); bad.loc[i, "pollutant"] = "benzene"; mark(i, "hourly.pollutant_known")
+    i = row_of(bad, codes[5], "so2", 2)
+    bad.loc[i, "station"] = "9999Z"
+    mark(i, "hourly.station_known")
+    i = row_of(bad, codes[5], "so2", 3)
+    bad.loc[i, "pollutant"] = "benzene"
+    mark(i, "hourly.pollutant_known")
     n = len(bad)
     # conflicting duplicate: both copies fail; identical duplicate: only the later copy fails
     i = row_of(bad, codes[6], "pm10", 6)
@@ -62,7 +74,9 @@ def _crafted(clean_day):
     odd = bad.loc[[row_of(bad, codes[8], "so2", 6)]].assign(
         time=pd.Timestamp("2024-07-10 06:30", tz="Asia/Shanghai"))
     bad = pd.concat([bad, dup, same, late, odd], ignore_index=True)
-    mark(i, "hourly.key_unique"); mark(n, "hourly.key_unique"); mark(n + 1, "hourly.key_unique")
+    mark(i, "hourly.key_unique")
+    mark(n, "hourly.key_unique")
+    mark(n + 1, "hourly.key_unique")
     mark(n + 2, "hourly.in_window")
     mark(n + 3, "hourly.time_ok")
     return bad, codes, expect

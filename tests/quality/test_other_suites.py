@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from envquality.quality import run_gate
 from envquality.registry import load_cities
@@ -20,7 +19,7 @@ def _aqi_frame():
     for c in cities.itertuples():
         for d in days:
             aqi = int(rng.integers(20, 400))
-            lvl, cat, col = next((l, ca, co) for top, l, ca, co in levels if aqi <= top)
+            lvl, cat, col = next((lv, ca, co) for top, lv, ca, co in levels if aqi <= top)
             rows.append(dict(city_code=c.code, name_zh=c.name_zh, name_en=c.name_en, lat=c.lat, lon=c.lon,
                              date=d, aqi=aqi, level=lvl, category_zh=cat, colour=col))
     return pd.DataFrame(rows)

@@ -1,7 +1,7 @@
 """Helpers and fixtures shared by the store tests.
 
-Fixtures are defined here and imported by the test modules
-(``from . import store, fresh_store``).  Every PostgreSQL store lives in its
+The ``store`` and ``fresh_store`` fixtures live in ``conftest.py`` beside
+this file; the helpers they use are here.  Every PostgreSQL store lives in its
 own schema (``eqt_<random>``) that is dropped afterwards: tests never touch
 ``public``.
 """
@@ -17,7 +17,6 @@ from typing import Iterator
 
 import numpy as np
 import pandas as pd
-import pytest
 import sqlalchemy as sa
 
 from envquality.iotools.common import ReadResult, rejects_frame
@@ -57,27 +56,6 @@ def new_store(kind: str, tmp_path: Path, pg_url: str | None, *, migrate: bool = 
         with admin.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         admin.dispose()
-
-
-def _pg_url_or_skip(request) -> str:
-    return request.getfixturevalue("pg_url")
-
-
-@pytest.fixture(params=BACKENDS)
-def store(request, tmp_path) -> Iterator[sa.Engine]:
-    """A migrated store on each backend (PostgreSQL skipped without ENVQUALITY_TEST_PG_URL)."""
-    url = _pg_url_or_skip(request) if request.param == "postgres" else None
-    with new_store(request.param, tmp_path, url) as engine:
-        yield engine
-
-
-@pytest.fixture
-def fresh_store(request, tmp_path):
-    """Factory: ``with fresh_store(kind) as engine`` (extra stores in one test)."""
-    def factory(kind: str, migrate: bool = True):
-        url = _pg_url_or_skip(request) if kind == "postgres" else None
-        return new_store(kind, tmp_path, url, migrate=migrate)
-    return factory
 
 
 # ----------------------------------------------------------------- data

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from envquality.store import schema as S
 from envquality.store.bulk import read_readings, readings_checksum, upsert_readings, upsert_stats
 
-from . import make_frame, store  # noqa: F401  (fixture)
+from . import make_frame
 
 
 def _count(engine) -> int:

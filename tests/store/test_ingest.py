@@ -12,7 +12,7 @@ from envquality.store import schema as S
 from envquality.store.bulk import read_readings
 from envquality.store.ingest import ingest_file, run_ingest
 
-from . import make_frame, read_tidy_csv, store, write_tidy_csv  # noqa: F401  (fixture)
+from . import make_frame, read_tidy_csv, write_tidy_csv
 
 BAD = ["S0000,2024-01-01 01:00,so2,12;5", "S0001,2024-13-01 01:00,no2,7"]
 
@@ -140,7 +140,7 @@ def test_failure_inside_the_transaction_rolls_back(store, tmp_path):
 
 def test_bytes_input_and_run_ingest(store, tmp_path):
     a = write_tidy_csv(make_frame(1, 3), tmp_path / "d" / "a.csv" if (tmp_path / "d").mkdir() is None else None)
-    b = write_tidy_csv(make_frame(1, 3, prefix="B"), tmp_path / "d" / "b.csv", bad_lines=BAD[:1])
+    write_tidy_csv(make_frame(1, 3, prefix="B"), tmp_path / "d" / "b.csv", bad_lines=BAD[:1])
     r = ingest_file(store, b"station,time,pollutant,value\nX1,2024-01-01 01:00,co,1.5\n", read_tidy_csv, "src",
                     name="bytes.csv", archive_root=tmp_path / "raw")
     assert r.status == "ok" and r.readings == 1

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import time
 
-import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -15,7 +14,7 @@ from envquality.store import schema as S
 from envquality.store.bulk import readings_checksum
 from envquality.store.ingest import ingest_file
 
-from . import BACKENDS, fresh_store, make_frame, read_tidy_csv, worker_command, write_tidy_csv  # noqa: F401
+from . import BACKENDS, make_frame, read_tidy_csv, worker_command, write_tidy_csv
 
 N_STATIONS, N_HOURS = 1000, 167  # 1000 × 167 × 6 = 1,002,000 readings
 BAD = ["S0000,2024-01-01 01:00,so2,n/a?", "S0001,2024-02-30 01:00,co,1.1"]

@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from envquality.store import current_revision, upgrade_to_head
 from envquality.store.schema import TABLE_NAMES, metadata
 
-from . import BACKENDS, fresh_store  # noqa: F401  (fixture)
+from . import BACKENDS
 
 import pytest
 

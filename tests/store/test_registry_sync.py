@@ -7,8 +7,6 @@ import sqlalchemy as sa
 from envquality.registry import default_registry
 from envquality.store.registry_sync import sync_registry
 
-from . import store  # noqa: F401  (fixture: a migrated store on each backend)
-
 
 def test_sync_registry_mirrors_cities_and_stations(store):
     assert sync_registry(store) == (14, 44)

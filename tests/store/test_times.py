@@ -12,8 +12,6 @@ import sqlalchemy as sa
 from envquality.store import schema as S
 from envquality.store.bulk import read_readings, upsert_readings
 
-from . import fresh_store, store  # noqa: F401  (fixtures)
-
 TZ = ZoneInfo("Asia/Shanghai")
 
 

@@ -19,8 +19,6 @@ from envquality.store.water import (
 )
 from envquality.water import classify_samples, load_water_sources, simulate_samples
 
-from . import store  # noqa: F401  (fixture: a migrated store on each backend)
-
 
 @pytest.fixture(scope="module")
 def water():
