@@ -130,7 +130,7 @@ _COLUMNS = {
 }
 
 
-def _fmt(v: object, decimals: int = 0) -> str:
+def _fmt(v: float | None, decimals: int = 0) -> str:
     if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
         return "—"
     return f"{float(v):.{decimals}f}" if decimals else f"{int(round(float(v)))}"

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+import xarray as xr
 
 from envquality.registry import Registry, default_registry
 
@@ -49,7 +50,7 @@ def critical_ingests(engine: sa.Engine, start: dt.datetime, end: dt.datetime) ->
     return [dict(r) for r in rows]
 
 
-def site_table(aqi: "xr.Dataset", day: str | dt.date, registry: Registry | None = None) -> pd.DataFrame:  # noqa: F821
+def site_table(aqi: xr.Dataset, day: str | dt.date, registry: Registry | None = None) -> pd.DataFrame:
     """The day's city AQI rows of the site-data contract (docs/quality.md, ``site_data``)."""
     reg = registry or default_registry()
     d = pd.Timestamp(day)
@@ -81,7 +82,7 @@ def _geojson(table: pd.DataFrame) -> dict:
     return {"type": "FeatureCollection", "features": feats}
 
 
-def publish_site_data(engine: sa.Engine, aqi: "xr.Dataset", day: str | dt.date, *,  # noqa: F821
+def publish_site_data(engine: sa.Engine, aqi: xr.Dataset, day: str | dt.date, *,
                       site_dir: str | Path | None = None, registry: Registry | None = None) -> Path:
     """Gate, write and atomically switch the public data files for ``day``; returns the data folder.
 

@@ -293,7 +293,7 @@ class Registry:
         self._areas = areas
         keys: dict[tuple[str, str], str] = {}
         for row in self.stations.itertuples(index=False):
-            for n in (row.name, row.raw_name, clean_station_name(row.raw_name)[0]):
+            for n in (row.name, row.raw_name, clean_station_name(str(row.raw_name))[0]):
                 keys.setdefault((str(row.city_code), _norm(n)), str(row.code))
         self._station_key = keys
 

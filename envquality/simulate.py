@@ -266,7 +266,7 @@ def _heating_step(days: np.ndarray) -> np.ndarray:
 
 def _heating(days: np.ndarray) -> np.ndarray:
     """Heating-season indicator with 7-day linear ramps (centred moving mean)."""
-    return sum(_heating_step(days + k) for k in range(-3, 4)) / 7.0
+    return np.stack([_heating_step(days + k) for k in range(-3, 4)]).sum(axis=0) / 7.0
 
 
 def _spring(days: np.ndarray) -> np.ndarray:
@@ -541,8 +541,8 @@ def simulate_hourly(
         north_term[c] = nt.astype(np.float32)
 
     # ---- city-level terms ------------------------------------------------------
-    city_codes, city_idx = np.unique(np.array(cities, dtype=object), return_inverse=True)
-    city_codes = [str(c) for c in city_codes]
+    unique_cities, city_idx = np.unique(np.array(cities, dtype=object), return_inverse=True)
+    city_codes = [str(c) for c in unique_cities]
     ckeys = np.array([_code_key(c) for c in city_codes], dtype=np.uint64)
     nc = len(city_codes)
     north = _hash_uniform(sk, _S_CITY, ckeys, 0)
@@ -623,18 +623,18 @@ def simulate_hourly(
         for j in range(3):
             z1, z2 = _box_muller(U[2 * j, :, halo:], U[2 * j + 1, :, halo:])
             white += [z1, z2]
-        kn = []
+        knot_noise = []
         for j in range(4):
             z1, z2 = _box_muller(UK[2 * j], UK[2 * j + 1])
-            kn += [z1, z2]
+            knot_noise += [z1, z2]
         del UK
-        kn = np.stack(kn, axis=-1)  # (m, n_knots, 8)
+        kn = np.stack(knot_noise, axis=-1)  # (m, n_knots, 8)
         meso_knots = np.einsum("mkj,cj->cmk", kn, _KNOT_MIX)  # (6, m, n_knots)
         del kn
 
         ci = city_idx[c0:c1]
-        s1 = syn[0][ci] if nc else None
-        s2 = syn[1][ci] if nc else None
+        # this chunk has stations, hence cities (nc > 0), so syn holds both series
+        s1, s2 = syn[0][ci], syn[1][ci]
         nr = north_s[c0:c1, None]
         comp: dict[str, np.ndarray] = {}
         for i, c in enumerate(_COMP):
@@ -708,7 +708,7 @@ def simulate_hourly(
                 dst *= 10
                 np.rint(dst, out=dst)
                 dst /= 10
-                np.maximum(dst, dtype.type(0.1), out=dst)
+                np.maximum(dst, 0.1, out=dst)
             else:
                 np.rint(src, out=dst, casting="unsafe")
                 np.maximum(dst, 1, out=dst)

@@ -300,20 +300,20 @@ def period_statistics(
         entities round only once (GB/T 8170: no cascaded rounding).
     """
     d = np.asarray(days, dtype="datetime64[D]")
-    arrays = {k: np.asarray(daily[k], dtype=np.float64) if k in daily else None for k in DAILY_INDICATORS}
     n_ent = len(entities)
-    for k, a in arrays.items():
-        if a is None:
-            arrays[k] = np.full((n_ent, d.size), np.nan)
-        elif a.shape != (n_ent, d.size):
+    arrays: dict[str, np.ndarray] = {}
+    for k in DAILY_INDICATORS:
+        a = np.asarray(daily[k], dtype=np.float64) if k in daily else np.full((n_ent, d.size), np.nan)
+        if a.shape != (n_ent, d.size):
             raise ValueError(f"daily[{k!r}] has shape {a.shape}, expected {(n_ent, d.size)}")
+        arrays[k] = a
     res, codes = daily_aqi_by_date(arrays, d, standard=standard)
     used = sorted({RULESET_BY_CODE[int(c)] for c in np.unique(codes)}, key=lambda r: r.name)
     if options.limits_ruleset == "last_day":
         limit_rs = RULESET_BY_CODE[int(codes[-1])] if d.size else used[0]
     else:
         limit_rs = get_ruleset(options.limits_ruleset)
-    variants = [("included", None)]
+    variants: list[tuple[str, np.ndarray | None]] = [("included", None)]
     if dust is not None:
         dust_arr = np.asarray(dust, dtype=bool)
         variants.append(("excluded", dust_arr))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -47,7 +46,8 @@ REASONS: dict[int, str] = {
 }
 
 
-class Aggregate(NamedTuple):
+@dataclass(frozen=True)
+class Aggregate:
     """An aggregate with its data capture.
 
     Attributes

@@ -57,7 +57,10 @@ def upgrade_to_head(engine: sa.Engine) -> str:
 
     with engine.begin() as conn:
         command.upgrade(alembic_config(connection=conn), "head")
-    return current_revision(engine)
+    revision = current_revision(engine)
+    if revision is None:  # cannot happen after a successful upgrade; narrows the type
+        raise RuntimeError("the store has no revision after `alembic upgrade head`")
+    return revision
 
 
 def migrate(url: str | sa.URL | None = None) -> str:

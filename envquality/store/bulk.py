@@ -54,7 +54,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -62,7 +62,7 @@ import sqlalchemy as sa
 
 from envquality.model import TIMEZONE
 from envquality.store import schema as S
-from envquality.store.engine import is_postgres
+from envquality.store.engine import dialect_insert, driver_connection, is_postgres
 
 __all__ = [
     "UpsertStats", "upsert_readings", "read_readings", "readings_checksum",
@@ -177,7 +177,7 @@ class _Series:
         pairs = sorted(pairs)  # same lock order in concurrent ingests
         st = [p[0] for p in pairs]
         po = [p[1] for p in pairs]
-        cur = self.conn.connection.driver_connection.cursor()
+        cur = driver_connection(self.conn).cursor()
         try:
             if self.pg:
                 cur.execute("INSERT INTO series (station, pollutant) SELECT * FROM unnest(%s::text[], %s::text[]) "
@@ -206,8 +206,8 @@ class _Series:
         npo = max(len(po_uni), 1)
         comb = st_codes.astype(np.int64) * npo + po_codes
         codes, uniq = pd.factorize(comb, sort=False)
-        st_uni, po_uni = np.asarray(st_uni, dtype=object), np.asarray(po_uni, dtype=object)
-        pairs = list(zip(st_uni[uniq // npo].tolist(), po_uni[uniq % npo].tolist()))
+        st_arr, po_arr = np.asarray(st_uni, dtype=object), np.asarray(po_uni, dtype=object)
+        pairs = list(zip(st_arr[uniq // npo].tolist(), po_arr[uniq % npo].tolist()))
         missing = [p for p in pairs if p not in self.ids]
         if missing:
             self._create(missing)
@@ -225,7 +225,7 @@ def _colliding_series(conn: sa.Connection, sid: np.ndarray, t: np.ndarray) -> np
     """
     ids = np.unique(sid).astype(np.int64).tolist()
     lo, hi = int(np.min(t)), int(np.max(t))
-    cur = conn.connection.driver_connection.cursor()
+    cur = driver_connection(conn).cursor()
     pg = is_postgres(conn)
     try:
         # usually nothing is stored in the span at all: one index probe answers
@@ -362,7 +362,7 @@ def _pg_copy(cur, table: str, data: bytes) -> None:
 def _pg_upsert(conn: sa.Connection, chunks: Iterator[_Chunk], params: dict, stats: UpsertStats,
                on_chunk: Callable[[UpsertStats], None] | None, direct: bool) -> None:
     series = _Series(conn)
-    raw = conn.connection.driver_connection
+    raw = driver_connection(conn)
     with raw.cursor() as cur:
         for whole in chunks:
             sid_all, _ = series.of(whole)
@@ -428,7 +428,7 @@ def _sqlite_rows(sid: np.ndarray, chunk: _Chunk, ingest_id: int):
 def _sqlite_upsert(conn: sa.Connection, chunks: Iterator[_Chunk], params: dict, stats: UpsertStats,
                    on_chunk: Callable[[UpsertStats], None] | None, direct: bool) -> None:
     series = _Series(conn)
-    raw = conn.connection.driver_connection
+    raw = driver_connection(conn)
     cur = raw.cursor()
     old_cache = cur.execute("PRAGMA cache_size").fetchone()[0]
     staged = False
@@ -481,7 +481,7 @@ def _account(stats: UpsertStats, chunk: _Chunk, on_chunk) -> None:
     stats.rows += len(chunk)
     stats.chunks += 1
     if len(chunk):
-        lo, hi = _to_times([chunk.t.min(), chunk.t.max()])
+        lo, hi = _to_times(np.array([chunk.t.min(), chunk.t.max()]))
         stats.time_min = lo if stats.time_min is None else min(stats.time_min, lo)
         stats.time_max = hi if stats.time_max is None else max(stats.time_max, hi)
     if on_chunk is not None:
@@ -604,7 +604,8 @@ def read_readings(
     cols = ["s.station", f"{tcol} AS t", "s.pollutant", "r.value"]
     if with_provenance:
         cols += ["r.flag", "l.source", "r.ingest_id"]
-    where, params = [], []
+    where: list[str] = []
+    params: list[str | int] = []
     for col, vals in (("s.station", stations), ("s.pollutant", pollutants)):
         if vals is not None:
             vals = [str(v) for v in vals]
@@ -623,7 +624,7 @@ def read_readings(
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY s.station, r.time, s.pollutant"
-    cur = conn.connection.driver_connection.cursor()
+    cur = driver_connection(conn).cursor()
     try:
         cur.execute(sql, params)
         rows = cur.fetchall()
@@ -638,8 +639,8 @@ def read_readings(
         "value": pd.to_numeric(df["value"]).astype("float64"),
     })
     if with_provenance:
-        for c in ("flag", "source", "ingest_id"):
-            out[c] = df[c].to_numpy()
+        for name in ("flag", "source", "ingest_id"):
+            out[name] = df[name].to_numpy()
     return out
 
 
@@ -716,17 +717,13 @@ def upsert_daily_values(conn: sa.Connection, frame: pd.DataFrame, ingest_id: int
         "ruleset": str(ruleset),
         "value": value,
         "valid": True,
-        "reason": np.where(suspect, "suspect", None),
+        "reason": np.where(suspect, np.array("suspect", dtype=object), np.array(None, dtype=object)),
     })
     key = ["entity_kind", "entity", "date", "indicator", "ruleset"]
     if df.duplicated(key).any():
         raise ValueError("duplicate (entity, date, indicator) keys in daily values")
-    if is_postgres(conn):
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     t = S.daily_stat
-    stmt = insert(t)
+    stmt = dialect_insert(conn, t)
     ex = stmt.excluded
     stmt = stmt.on_conflict_do_update(
         index_elements=key,
@@ -736,7 +733,8 @@ def upsert_daily_values(conn: sa.Connection, frame: pd.DataFrame, ingest_id: int
                      t.c.ingest_id == (takeover_ingest_id if takeover_ingest_id is not None else -1)),
     )
     for part in iter_chunks(df, chunk_rows):
-        records = part.astype(object).where(part.notna(), None).to_dict("records")
+        # column names are str, as the statement needs (the stubs say Hashable)
+        records = cast(list[dict[str, Any]], part.astype(object).where(part.notna(), None).to_dict("records"))
         for rec in records:
             rec["computed_at"] = now
             rec["ingest_id"] = int(ingest_id)
@@ -777,14 +775,11 @@ def upsert_stats(conn: sa.Connection, table: sa.Table | str, frame: pd.DataFrame
             df[c] = pd.to_datetime(df[c]).dt.date
     cols = [c.name for c in tbl.columns if c.name in df.columns]
     pk = [c.name for c in tbl.primary_key.columns]
-    if is_postgres(conn):
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     total = 0
     for part in iter_chunks(df[cols], chunk_rows):
-        records = part.astype(object).where(part.notna(), None).to_dict("records")
-        stmt = insert(tbl)
+        # column names are str, as the statement needs (the stubs say Hashable)
+        records = cast(list[dict[str, Any]], part.astype(object).where(part.notna(), None).to_dict("records"))
+        stmt = dialect_insert(conn, tbl)
         stmt = stmt.on_conflict_do_update(
             index_elements=pk, set_={c: stmt.excluded[c] for c in cols if c not in pk}
         )

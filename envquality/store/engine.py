@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-__all__ = ["DEFAULT_URL", "make_engine", "resolve_url", "is_sqlite", "is_postgres"]
+__all__ = ["DEFAULT_URL", "make_engine", "resolve_url", "is_sqlite", "is_postgres", "dialect_insert",
+           "driver_connection"]
 
 #: Used when neither an argument nor ``ENVQUALITY_DB_URL`` names a database.
 DEFAULT_URL = "sqlite:///var/envquality.sqlite"
@@ -44,6 +47,19 @@ def is_sqlite(bind) -> bool:
 def is_postgres(bind) -> bool:
     """True for an Engine/Connection on PostgreSQL."""
     return bind.dialect.name == "postgresql"
+
+
+def dialect_insert(bind: sa.Engine | sa.Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT`` into ``table`` with the backend's ``ON CONFLICT`` clauses (PostgreSQL or SQLite)."""
+    return postgresql.insert(table) if is_postgres(bind) else sqlite.insert(table)
+
+
+def driver_connection(conn: sa.Connection) -> Any:
+    """The DB-API connection under ``conn`` (psycopg or sqlite3), for COPY and executemany."""
+    raw = conn.connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the connection is closed")
+    return raw
 
 
 def make_engine(url: str | sa.URL | None = None, *, schema: str | None = None, echo: bool = False,

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from envquality.registry import Registry, default_registry
 from envquality.store import schema as S
-from envquality.store.engine import is_postgres
+from envquality.store.engine import dialect_insert
 
 __all__ = ["sync_registry"]
 
@@ -21,11 +21,7 @@ __all__ = ["sync_registry"]
 def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
     if not rows:
         return
-    if is_postgres(conn):
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table)
+    stmt = dialect_insert(conn, table)
     pk = [c.name for c in table.primary_key.columns]
     stmt = stmt.on_conflict_do_update(index_elements=pk,
                                       set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in pk})
@@ -38,6 +34,15 @@ def _none(v):
     return v
 
 
+def _float_or_none(v: object) -> float | None:
+    """A number, or None for a missing or non-numeric value."""
+    x = _none(v)
+    try:
+        return None if x is None else float(x)
+    except (TypeError, ValueError):
+        return None
+
+
 def _date(v):
     v = _none(v)
     return None if v is None else pd.Timestamp(v).date()
@@ -48,15 +53,15 @@ def sync_registry(engine: sa.Engine, registry: Registry | None = None) -> tuple[
     reg = registry or default_registry()
     cities = [{
         "code": str(r.code), "name": str(r.name_zh), "name_en": _none(r.name_en), "province": "甘肃省",
-        "lat": None if _none(r.lat) is None else float(r.lat),
-        "lon": None if _none(r.lon) is None else float(r.lon),
+        "lat": _float_or_none(r.lat),
+        "lon": _float_or_none(r.lon),
     } for r in reg.cities.itertuples(index=False)]
     stations = []
     for r in reg.stations.itertuples(index=False):
         stations.append({
             "code": str(r.code), "name": str(r.name), "raw_name": _none(r.raw_name),
-            "city_code": str(r.city_code), "lon": _none(pd.to_numeric(r.lon, errors="coerce")),
-            "lat": _none(pd.to_numeric(r.lat, errors="coerce")),
+            "city_code": str(r.city_code), "lon": _float_or_none(r.lon),
+            "lat": _float_or_none(r.lat),
             "control_point": bool(str(r.control_point).lower() == "true"),
             "status": _none(r.status), "active_from": _date(r.active_from), "retired_on": _date(r.retired_on),
             "assessment": bool(str(r.assessment).lower() == "true"),

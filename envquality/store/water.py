@@ -22,13 +22,15 @@ nothing and the functions return 0 written rows.  Times go through
 
 from __future__ import annotations
 
+from typing import Any, Sequence, cast
+
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from envquality.model import TIMEZONE
 from envquality.store import schema as S
-from envquality.store.engine import is_postgres
+from envquality.store.engine import dialect_insert, is_postgres
 
 __all__ = ["sync_water_sources", "upsert_water_samples", "read_water_samples", "store_classes",
            "read_classes", "DEFAULT_BATCH_ROWS"]
@@ -39,16 +41,8 @@ DEFAULT_BATCH_ROWS = 20_000
 _SAMPLE_COLUMNS = ("source", "sampled_at", "parameter", "value", "unit", "qualifier", "detection_limit")
 
 
-def _insert(conn: sa.Connection):
-    if is_postgres(conn):
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
 def _upsert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, *, compare: list[str],
-            also_set: list[str] = (), batch_rows: int = DEFAULT_BATCH_ROWS) -> int:
+            also_set: Sequence[str] = (), batch_rows: int = DEFAULT_BATCH_ROWS) -> int:
     """Upsert ``frame`` (columns named as the table's) by primary key; returns rows inserted or changed.
 
     A stored row is only updated when one of ``compare`` differs (NULL-safe);
@@ -57,7 +51,7 @@ def _upsert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, *, compar
     if not len(frame):
         return 0
     pk = [c.name for c in table.primary_key.columns]
-    stmt = _insert(conn)(table)
+    stmt = dialect_insert(conn, table)
     ex = stmt.excluded
     stmt = stmt.on_conflict_do_update(
         index_elements=pk,
@@ -65,16 +59,20 @@ def _upsert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, *, compar
         where=sa.or_(*(table.c[c].is_distinct_from(ex[c]) for c in compare)),
     )
     pg = is_postgres(conn)
+    to_run: sa.Executable
     if pg:
         # psycopg batches executemany INSERTs as multi-row VALUES ("insertmanyvalues"),
         # where rowcount is not summed: count the rows RETURNING reports instead
         # (only inserted or updated rows are returned)
-        stmt = stmt.returning(table.c[pk[0]])
+        to_run = stmt.returning(table.c[pk[0]])
+    else:
+        to_run = stmt
     obj = frame.astype(object).where(frame.notna(), None)
     written = 0
     for start in range(0, len(obj), batch_rows):
-        records = obj.iloc[start:start + batch_rows].to_dict("records")
-        res = conn.execute(stmt, records)
+        # column names are str, as the statement needs (the stubs say Hashable)
+        records = cast(list[dict[str, Any]], obj.iloc[start:start + batch_rows].to_dict("records"))
+        res = conn.execute(to_run, records)
         written += len(res.all()) if pg else max(int(res.rowcount), 0)
     return written
 
@@ -235,7 +233,7 @@ def read_water_samples(engine: sa.Engine | sa.Connection, start=None, end=None) 
     cols = ["source", "sampled_at", "parameter", "value", "unit", "qualifier", "detection_limit", "ingest_id"]
     df = pd.DataFrame(rows, columns=cols)
     df["sampled_at"] = pd.to_datetime(pd.Series(df["sampled_at"], dtype=object), utc=True).dt.tz_convert(TIMEZONE)
-    df["sampled_at"] = df["sampled_at"].astype(f"datetime64[ns, {TIMEZONE}]")
+    df["sampled_at"] = df["sampled_at"].astype(pd.DatetimeTZDtype("ns", TIMEZONE))
     for c in ("source", "parameter"):
         df[c] = df[c].astype(str)
     df["unit"] = df["unit"].fillna("").astype(str)
@@ -271,7 +269,7 @@ def store_classes(engine: sa.Engine, classified_frame: pd.DataFrame, method: str
     for col in ("source", "sampled_at", "water_class", "compliant"):
         if col not in c.columns:
             raise ValueError(f"classified frame lacks column {col!r}")
-    wc = pd.array(c["water_class"], dtype="Int64")
+    wc = c["water_class"].astype("Int64").array
     deciding = c["deciding"].astype(object) if "deciding" in c else pd.Series([None] * len(c), index=c.index)
     df = pd.DataFrame({
         "source_id": c["source"].astype(str),
@@ -303,7 +301,7 @@ def read_classes(engine: sa.Engine, method: str = "2011") -> pd.DataFrame:
                                      "computed_at"])
     for col in ("sampled_at", "computed_at"):
         df[col] = pd.to_datetime(pd.Series(df[col], dtype=object), utc=True).dt.tz_convert(TIMEZONE)
-    df["water_class"] = pd.array(df["water_class"], dtype="Int64")
+    df["water_class"] = df["water_class"].astype("Int64")
     df["compliant"] = df["compliant"].astype(bool)
     df["deciding"] = df["deciding"].fillna("").astype(str)
     df["max_multiple"] = pd.to_numeric(df["max_multiple"]).astype("float64")

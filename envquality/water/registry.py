@@ -95,7 +95,8 @@ def generate_registry(seed: int = 2020, cities: pd.DataFrame | None = None) -> p
     cities = load_cities() if cities is None else cities
     rng = np.random.default_rng(seed)
     rows = []
-    for c in cities.itertuples(index=False):
+    lats, lons = cities["lat"].to_numpy(dtype=float), cities["lon"].to_numpy(dtype=float)
+    for k, c in enumerate(cities.itertuples(index=False)):
         n_pref, n_cty, n_counties = _PLAN.get(str(c.code), (2, 6, 4))
         region = "hexi" if c.code in _HEXI else "yellow" if c.code in _YELLOW else "other"
         for level, n in (("prefecture", n_pref), ("county", n_cty)):
@@ -118,8 +119,8 @@ def generate_registry(seed: int = 2020, cities: pd.DataFrame | None = None) -> p
                 rows.append({
                     "id": sid, "name": name, "city_code": str(c.code), "city": c.name_zh, "county_code": county,
                     "source_type": t, "level": level,
-                    "lat": round(float(c.lat) + float(rng.uniform(-jitter, jitter)) * 0.6, 4),
-                    "lon": round(float(c.lon) + float(rng.uniform(-jitter, jitter)), 4),
+                    "lat": round(float(lats[k]) + float(rng.uniform(-jitter, jitter)) * 0.6, 4),
+                    "lon": round(float(lons[k]) + float(rng.uniform(-jitter, jitter)), 4),
                     "zone1_km2": round(z1, 2), "zone2_km2": round(z1 * float(rng.uniform(3, 12)), 2),
                     "supply_m3_per_day": round(supply, -2), "simulated": True,
                 })
@@ -204,8 +205,9 @@ def load_water_sources(path: str | Path | None = None) -> pd.DataFrame:
         {"prefecture": "prefecture", "city": "prefecture", "地级": "prefecture", "地级及以上": "prefecture",
          "市级": "prefecture", "county": "county", "县级": "county"})
     if lv.isna().any():
-        i = lv.isna().idxmax()
-        raise InputError(fname, int(line[i]), "level", f"unknown level {df['level'][i]!r} (prefecture or county)")
+        i = int(np.argmax(lv.isna().to_numpy()))
+        raise InputError(fname, int(line.iloc[i]), "level",
+                         f"unknown level {df['level'].iloc[i]!r} (prefecture or county)")
     df["level"] = lv
     for c in ("lat", "lon", "zone1_km2", "zone2_km2", "supply_m3_per_day"):
         if c not in df:
@@ -215,8 +217,8 @@ def load_water_sources(path: str | Path | None = None) -> pd.DataFrame:
         if c == "supply_m3_per_day":
             bad |= num.isna() | (num < 0)
         if bad.any():
-            i = bad.idxmax()
-            raise InputError(fname, int(line[i]), c, f"not a valid number: {df[c][i]!r}")
+            i = int(np.argmax(bad.to_numpy()))
+            raise InputError(fname, int(line.iloc[i]), c, f"not a valid number: {df[c].iloc[i]!r}")
         df[c] = num
     df["simulated"] = (df["simulated"].str.strip().str.lower().isin(["true", "1", "yes", "y"])
                        if "simulated" in df else False)

@@ -191,10 +191,9 @@ def simulate_samples(
                 v = np.maximum(9.0 - 1.4 * season[None, :] + rng.normal(0, 0.6, (n, n_m)), 3.5)
             else:
                 med, sig, amp = model[k]
-                if k == "tp" and surface:
-                    med = np.where(lake, 0.012, 0.03)[:, None]
+                centre = np.where(lake, 0.012, 0.03)[:, None] if k == "tp" and surface else med
                 src_factor = np.exp(rng.normal(0, 0.15, (n, 1)))
-                v = med * src_factor * np.exp(amp * season[None, :] + rng.normal(0, sig, (n, n_m)))
+                v = centre * src_factor * np.exp(amp * season[None, :] + rng.normal(0, sig, (n, n_m)))
             vals[j] = v
         # occasional exceedances: one prone parameter per exceeding sampling
         prone = _PRONE_SURFACE if surface else _PRONE_GROUND
@@ -214,10 +213,10 @@ def simulate_samples(
         dl = np.array([DETECTION_LIMITS.get(k, np.nan) for k in params])[:, None] * np.ones((1, n * n_m))
         below = value < dl  # NaN limits compare False
         value = np.where(below, dl, value)
-        keep = np.ones((p, n * n_m), bool)
+        keep_2d = np.ones((p, n * n_m), bool)
         if surface and "tn" in params:  # TN only for lakes and reservoirs
-            keep[params.index("tn")] = np.repeat(lake, n_m)
-        keep = keep.ravel()
+            keep_2d[params.index("tn")] = np.repeat(lake, n_m)
+        keep = keep_2d.ravel()
         src = np.tile(np.repeat(ids[rows], n_m), p)[keep]
         t = np.tile(stamps[rows].ravel(), p)[keep]
         frames.append(pd.DataFrame({
