@@ -146,8 +146,8 @@ def daily_figures(engine: sa.Engine, start: str | dt.date, end: str | dt.date, *
                         coords={"city": city["city"], "date": city["date"]}, dims=("city", "date"))
     if len(flagged):
         pairs = pd.DataFrame({"city": flagged["city"].astype(str).to_numpy(), "date": days.to_numpy()}).drop_duplicates()
-        ci = pd.Index(city["city"].values).get_indexer(pairs["city"])
-        di = pd.Index(pd.DatetimeIndex(city["date"].values)).get_indexer(pairs["date"])
+        ci = pd.Index(city["city"].values).get_indexer(pd.Index(pairs["city"]))
+        di = pd.Index(pd.DatetimeIndex(city["date"].values)).get_indexer(pd.Index(pairs["date"]))
         ok = (ci >= 0) & (di >= 0)
         dust.values[ci[ok], di[ok]] = True
 

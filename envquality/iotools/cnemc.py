@@ -232,11 +232,12 @@ def read_cnemc_live(
         rec_line: np.ndarray | None = None
         lines: list[str] = []
     else:
+        assert text is not None  # CSV input always comes from a file's text
         df, lines, rec_line, nfields, head = read_str_table(text, label, header=True)
         df.columns = head
         ncol_expected = len(head)
-    cols = {}
-    for c in df.columns:
+    cols: dict[str, str] = {}
+    for c in map(str, df.columns):  # JSON keys and CSV header cells are text
         cols.setdefault(_norm_col(c), c)
     for req in ("timepoint", "stationcode"):
         if req not in cols:
@@ -339,6 +340,7 @@ def read_cnemc_live(
                 rec_line = np.arange(1, n + 1)
             if len(rec_line) != n:  # pragma: no cover - defensive
                 rec_line = np.arange(1, n + 1)
+        assert rec_line is not None  # CSV: from the table reader; JSON: set just above
         frames = []
         for e in rej:
             recs = e["rec"]

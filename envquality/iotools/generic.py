@@ -76,7 +76,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping as _MappingABC
+from typing import Any, Mapping as _MappingABC, cast
 
 import numpy as np
 import pandas as pd
@@ -404,7 +404,7 @@ def _read_table(raw: bytes, file: str, m: Mapping) -> tuple[pd.DataFrame, np.nda
         finally:
             wb.close()
         fields = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame()
-        fields.columns = range(fields.shape[1])
+        fields.columns = pd.RangeIndex(fields.shape[1])
         fields = fields.where(fields.notna(), None)
         # a trailing run of empty cells is no field
         n_fields = (
@@ -414,10 +414,10 @@ def _read_table(raw: bytes, file: str, m: Mapping) -> tuple[pd.DataFrame, np.nda
         )
         lines = np.arange(1, len(fields) + 1)
 
-        def raw_of(ls: list[int]) -> list[str]:
+        def raw_of_row(ls: list[int]) -> list[str]:
             return [",".join("" if v is None else str(v) for v in rows[i - 1]).rstrip(",") for i in ls]
 
-        return fields, lines, np.asarray(n_fields, dtype=np.int64), "xlsx", raw_of
+        return fields, lines, np.asarray(n_fields, dtype=np.int64), "xlsx", raw_of_row
     if m.encoding:
         try:
             text = raw.decode(m.encoding)
@@ -608,15 +608,15 @@ def read_generic(
         for p in m.pollutant_columns:
             v, bad = numbers(col(p))
             unit = m.units.get(p, UNITS[p])
-            fac = unit_factor(p, unit)
-            if fac != 1.0:
-                applied[p] = f"{unit} -> {UNITS[p]} x{fac:.6g}"
+            col_factor = unit_factor(p, unit)
+            if col_factor != 1.0:
+                applied[p] = f"{unit} -> {UNITS[p]} x{col_factor:.6g}"
             bad = bad & ok
             if bad.any():
                 rejected.append(number_rejects(file, ln[bad], p, col(p)[bad], src))
             keep = ok & ~bad
             parts.append(pd.DataFrame({"station": st[keep], "time": t[keep], "pollutant": p,
-                                       "value": v[keep] * fac, "line": ln[keep]}))
+                                       "value": v[keep] * col_factor, "line": ln[keep]}))
         long = pd.concat(parts, ignore_index=True)
     else:
         if "pollutant" in refs:
@@ -640,7 +640,8 @@ def read_generic(
             ulab = pk.map(lambda p: m.units.get(p, UNITS.get(p)) if isinstance(p, str) else None)
         pairs = pd.DataFrame({"p": pk, "u": ulab.astype(object)})
         fac = pd.Series(np.nan, index=t.index)
-        for (p, u), idx in pairs[okp].groupby(["p", "u"], dropna=False).groups.items():
+        for key, idx in pairs[okp].groupby(["p", "u"], dropna=False).groups.items():
+            p, u = cast(tuple[str, Any], key)  # two grouping columns: (pollutant, unit) keys
             try:
                 f_ = unit_factor(p, u)
             except ValueError:

@@ -43,7 +43,7 @@ import time as _time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, cast
 
 import numpy as np
 import pandas as pd
@@ -429,6 +429,9 @@ def read_openaq(
                     [json.dumps(sensor, ensure_ascii=False)[:500]])
                 continue
             sid = sensor.get("id")
+            if sid is None:
+                rej(spath, ["id"], ["sensor without an id"], [json.dumps(sensor, ensure_ascii=False)[:500]])
+                continue
             hpath = f"/v3/sensors/{sid}/hours"
             results = client.hours(sid, t0, t1)
             rows_in += len(results)
@@ -457,9 +460,10 @@ def read_openaq(
                     raw[bad_par].tolist(),
                 )
             fac = pd.Series(np.nan, index=frame.index)
-            for (p, u), idx in (
+            for group, idx in (
                 frame[~bad_par].groupby(["parameter.name", "parameter.units"], dropna=False).groups.items()
             ):
+                p, u = cast(tuple[str, Any], group)  # two grouping columns: (parameter, unit) keys
                 try:
                     fac[idx] = f = unit_factor(OPENAQ_PARAMETERS[p], u)
                 except ValueError:

@@ -650,13 +650,13 @@ def write_china_sites_daily(ds_or_frame: Any, directory: str | Path, **kwargs: A
             _write(_cube_text(_full_types(part, all_types), _columns(part, stations)), p)
             out.append(p)
         return out
-    df = _to_tidy(ds_or_frame)
-    t = _naive_cst(df["time"])
+    tidy = _to_tidy(ds_or_frame)
+    t = _naive_cst(tidy["time"])
     if hour_label == "start":
         t = t - pd.Timedelta(hours=1)
     day = t.strftime("%Y%m%d")
-    for d, part in df.groupby(np.asarray(day), sort=True):
+    for d, day_frame in tidy.groupby(np.asarray(day), sort=True):
         p = Path(directory) / f"china_sites_{d}.csv"
-        write_china_sites(part, p, **kwargs)
+        write_china_sites(day_frame, p, **kwargs)
         out.append(p)
     return out

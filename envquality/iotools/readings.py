@@ -156,12 +156,12 @@ def read_readings(path: str | Path, *, strict: bool = True) -> ReadResult:
         co_in_ug = is_co & given & (unit == "ug/m3")
         value = value.where(~co_in_ug, value / 1000.0)  # CO µg/m³ -> mg/m³
         wrong = (~is_co & ~ok_ug) | (is_co & ~ok_mg & ~co_in_ug)
-        want = pd.Series(np.where(is_co, "mg/m3", "ug/m3"), index=df.index)
+        want = pd.Series(np.where(is_co, "mg/m3", "ug/m3"), index=df.index, dtype=str)
         problem(wrong, "unit", "unit '" + df["unit"].astype(str) + "' for " + pol.astype(str) + "; expected " + want)
     base = pol.str.replace(r"_(24h|1h|8h)$", "", regex=True)
     limit = pd.Series(sanity_bound(pol.to_numpy(dtype=object)), index=pol.index)
     implausible = value > limit
-    hint = pd.Series(np.where(base == "co", " (CO must be in mg/m3)", ""), index=df.index)
+    hint = pd.Series(np.where(base == "co", " (CO must be in mg/m3)", ""), index=df.index, dtype=str)
     problem(implausible, "value", value.map("{:g}".format) + " is not a plausible " + pol.astype(str)
             + " concentration" + hint)
 

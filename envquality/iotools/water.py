@@ -326,10 +326,10 @@ def read_water_samples(path: str | Path, *, sheet: str | int = 0) -> ReadResult:
     reject(param.isna(), header[col["parameter"]],
            "unknown parameter " + labels.astype("string").fillna("").map(repr))
     vtxt = get("value")
-    value, below, dl_txt, badv = parse_qualified(vtxt.astype(object).where(vtxt.notna(), None).map(
+    value_arr, below_arr, dl_txt, badv = parse_qualified(vtxt.astype(object).where(vtxt.notna(), None).map(
         lambda x: x if x is None or isinstance(x, str) else repr(x) if isinstance(x, float) else str(x)))
-    value = pd.Series(value, index=body.index)
-    below = pd.Series(below, index=body.index)
+    value = pd.Series(value_arr, index=body.index)
+    below = pd.Series(below_arr, index=body.index)
     dl = pd.Series(dl_txt, index=body.index)
     reject(pd.Series(badv, index=body.index), header[col["value"]],
            "cannot parse value " + vtxt.astype("string").fillna("").map(repr))
@@ -347,7 +347,7 @@ def read_water_samples(path: str | Path, *, sheet: str | int = 0) -> ReadResult:
     ok_param = param.notna()
     pairs = pd.DataFrame({"p": param.where(ok_param, ""), "u": unit.astype("string").fillna("")})
     combos = pairs.drop_duplicates()
-    fac_map = {(r.p, r.u): (unit_factor(r.p, r.u) if r.p else 1.0) for r in combos.itertuples(index=False)}
+    fac_map = {(r.p, r.u): (unit_factor(str(r.p), str(r.u)) if r.p else 1.0) for r in combos.itertuples(index=False)}
     factor = pd.Series([fac_map[(p, u)] for p, u in zip(pairs["p"], pairs["u"])], index=body.index, dtype="float64")
     reject(factor.isna(), header[col["unit"]] if "unit" in col else "unit",
            "unit " + unit.astype("string").fillna("").map(repr) + " does not fit parameter "

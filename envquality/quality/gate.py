@@ -302,16 +302,16 @@ def _prepare_hourly(df: pd.DataFrame, cfg: dict, window, expected_stations) -> p
     half = int(sp["window_hours"]) // 2
     win = np.full((n, 2 * half + 1), np.nan)
     for k in range(-half, half + 1):
-        col = np.full(n, np.nan)
+        shifted = np.full(n, np.nan)
         if k < 0:
             ok = sid[-k:] == sid[:k]
-            col[-k:] = np.where(ok, vs[:k], np.nan)
+            shifted[-k:] = np.where(ok, vs[:k], np.nan)
         elif k > 0:
             ok = sid[:-k] == sid[k:]
-            col[:-k] = np.where(ok, vs[k:], np.nan)
+            shifted[:-k] = np.where(ok, vs[k:], np.nan)
         else:
-            col = vs
-        win[:, k + half] = col
+            shifted = vs
+        win[:, k + half] = shifted
     with np.errstate(invalid="ignore"), _quiet():
         med = np.nanmedian(win, axis=1) if n else np.zeros(0)
         spike_sorted = (vs > float(sp["factor"]) * med) & (vs > _per_pol(sp["min_value"], ps, np.inf))
@@ -390,7 +390,7 @@ def _prepare_daily(df: pd.DataFrame, cfg: dict) -> pd.DataFrame:
         out["category_ok"] = _category_ok(out, "aqi")
     if "city" in out:
         comp = out["complete"].astype(bool) if "complete" in out else pd.to_numeric(
-            out.get("aqi"), errors="coerce").notna()
+            out["aqi"] if "aqi" in out else pd.Series(np.nan, index=out.index), errors="coerce").notna()
         share = comp.groupby(out["city"].astype(str)).mean()
         out["city_valid_day_share"] = out["city"].astype(str).map(share).to_numpy(float)
     return out
@@ -420,7 +420,7 @@ def _prepare_water(df: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     unit = _norm_unit(out["unit"], w.get("unit_aliases", {})) if "unit" in out else pd.Series([""] * n)
     want_n = _norm_unit(want.fillna(""), w.get("unit_aliases", {}))
     out["unit_ok"] = (want.isna() | (unit == want_n)).fillna(False).to_numpy(bool)
-    v = pd.to_numeric(out.get("value"), errors="coerce").to_numpy(float, na_value=np.nan) if "value" in out \
+    v = pd.to_numeric(out["value"], errors="coerce").to_numpy(float, na_value=np.nan) if "value" in out \
         else np.full(n, np.nan)
     lo = par.map({k: float(s["min"]) for k, s in spec.items()}).to_numpy(float, na_value=-np.inf)
     hi = par.map({k: float(s["max"]) for k, s in spec.items()}).to_numpy(float, na_value=np.inf)
@@ -430,7 +430,7 @@ def _prepare_water(df: pd.DataFrame, cfg: dict) -> pd.DataFrame:
         q = out["qualifier"].to_numpy(object)
     else:
         q = np.array([""] * n, dtype=object)
-    dl = pd.to_numeric(out.get("detection_limit"), errors="coerce").to_numpy(float, na_value=np.nan) \
+    dl = pd.to_numeric(out["detection_limit"], errors="coerce").to_numpy(float, na_value=np.nan) \
         if "detection_limit" in out else np.full(n, np.nan)
     below = (q == "<") | (q == "ND")
     with np.errstate(invalid="ignore"):
@@ -650,7 +650,7 @@ def run_gate(
             fail_rows.append(ii)
             fail_names.append(np.full(len(ii), name, dtype=object))
             fail_sev.append(np.full(len(ii), _SEVERITY_ORDER.get(sev, 2)))
-            fail_field.append(np.full(len(ii), _FIELD_OF.get(col, col or ""), dtype=object))
+            fail_field.append(np.full(len(ii), _FIELD_OF.get(col or "", col or ""), dtype=object))
             descr[name] = ec.description or name
         observed = _fmt_observed(res.get("observed_value"))
         rows.append({

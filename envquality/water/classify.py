@@ -54,7 +54,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Literal, Mapping, overload
 
 import numpy as np
 import pandas as pd
@@ -251,8 +251,8 @@ def _long_to_wide(df: pd.DataFrame, key: tuple[str, ...]) -> _Wide:
                                        else col.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().view("int64"))
             size = len(uniq) + 1
         else:
-            codes, uniq = pd.factorize(col)
-            size = len(uniq) + 1
+            codes, uniq_index = pd.factorize(col)
+            size = len(uniq_index) + 1
         combo = combo * size + (codes.astype(np.int64) + 1)
     row_of, first_idx = _factorize_first(combo)
     keys_df = df.iloc[first_idx][list(key) + [c for c in ("source_type",) if c in df.columns and c not in key]]
@@ -263,8 +263,8 @@ def _long_to_wide(df: pd.DataFrame, key: tuple[str, ...]) -> _Wide:
     ignored = tuple(str(u) for u, k in zip(puniq, known) if not k)
     col_of = np.full(len(puniq), -1, np.int64)
     col_of[np.flatnonzero(known)] = np.arange(len(params))
-    col = col_of[pcodes] if len(pcodes) else np.zeros(0, np.int64)
-    use = col >= 0
+    pcol = col_of[pcodes] if len(pcodes) else np.zeros(0, np.int64)
+    use = pcol >= 0
     n, p = len(keys_df), len(params)
     vcol = df["value"]
     if vcol.dtype == object or pd.api.types.is_string_dtype(vcol.dtype):
@@ -282,10 +282,10 @@ def _long_to_wide(df: pd.DataFrame, key: tuple[str, ...]) -> _Wide:
     value = np.full((n, p), np.nan)
     below = np.zeros((n, p), bool)
     dl = np.full((n, p), np.nan)
-    r, c = row_of[use], col[use]
-    value[r, c] = v[use]
-    below[r, c] = below_r[use] if isinstance(below_r, np.ndarray) else False
-    dl[r, c] = dl_r[use]
+    ri, ci = row_of[use], pcol[use]
+    value[ri, ci] = v[use]
+    below[ri, ci] = below_r[use] if isinstance(below_r, np.ndarray) else False
+    dl[ri, ci] = dl_r[use]
     return _Wide(keys_df, params, value, below, dl, ignored)
 
 
@@ -461,6 +461,30 @@ def _classify_core(w: _Wide, st: np.ndarray, *, include_cod: bool, groundwater_s
 
 
 # --------------------------------------------------------------------------- public frame API
+@overload
+def classify_samples(
+    frame: pd.DataFrame,
+    *,
+    source_type: str | None = None,
+    registry: pd.DataFrame | None = None,
+    include_cod: bool = False,
+    groundwater_set: Iterable[str] = gw.DEFAULT_GROUNDWATER_SET,
+    details: Literal[False] = False,
+) -> pd.DataFrame: ...
+
+
+@overload
+def classify_samples(
+    frame: pd.DataFrame,
+    *,
+    source_type: str | None = None,
+    registry: pd.DataFrame | None = None,
+    include_cod: bool = False,
+    groundwater_set: Iterable[str] = gw.DEFAULT_GROUNDWATER_SET,
+    details: Literal[True],
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]: ...
+
+
 def classify_samples(
     frame: pd.DataFrame,
     *,
