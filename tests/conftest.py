@@ -6,6 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No timing in tests: Hypothesis' per-example deadline (200 ms by default) fails
+# correct code on a busy machine, so it is off for every property test.
+settings.register_profile("envquality", deadline=None, database=None)
+settings.load_profile("envquality")
 
 REPO = Path(__file__).resolve().parents[1]
 #: Real public data laid beside the repository (../shared/realdata).

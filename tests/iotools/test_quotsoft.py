@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -178,14 +177,10 @@ def test_unknown_pollutant_in_writer():
 
 
 @pytest.mark.slow
-def test_throughput_full_day(tmp_path):
-    """A 1,700-station day (612,000 values) parses at >= 1 M values/s (goal; asserted at 0.5 M/s)."""
+def test_full_day_national_size(tmp_path):
+    """A 1,700-station day reads all 612,000 values (speed goal: benchmarks/bench_ingest.py)."""
     frame = make_sites_frame(n_stations=1700, hours=24)
     p = tmp_path / "china_sites_20230322.csv"
     write_china_sites(frame, p)
-    read_china_sites(p)  # warm-up
-    t = time.perf_counter()
     r = read_china_sites(p)
-    rate = len(r.data) / (time.perf_counter() - t)
     assert len(r.data) == 612_000
-    assert rate > 5e5, f"{rate:,.0f} values/s"
