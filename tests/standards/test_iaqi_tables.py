@@ -1,7 +1,7 @@
 """HJ 633 Table 1, node by node and segment by segment, against an independent copy.
 
-The breakpoint tables below are typed in from /work/shared/reference/standards.md
-§1.1 and §1.4 on purpose: importing them from ``envquality.standards`` would
+The breakpoint tables (tests/reference_tables.py) are typed in from
+/work/shared/reference/standards.md §1.1 and §1.4 on purpose: importing them from ``envquality.standards`` would
 only check the engine against itself.  The reference IAQI is computed with
 ``fractions.Fraction`` and ``math.ceil`` (HJ 633-2012 §6.2 / HJ 633-2026 §4.2.6:
 round the IAQI up) on the GB/T 8170-rounded concentration, expressed in whole
@@ -17,34 +17,12 @@ import numpy as np
 import pytest
 
 from envquality.standards import iaqi, iaqi_table
+from reference_tables import HJ633_2012 as TABLE_2012  # HJ 633 Table 1 typed from standards.md
+from reference_tables import HJ633_2026 as TABLE_2026
+from reference_tables import IAQI_NODES as NODES
 
 S2012, S2026 = "HJ633-2012", "HJ633-2026"
 STANDARDS = (S2012, S2026)
-
-#: IAQI at the breakpoints (first column of Table 1).
-NODES = (0, 50, 100, 150, 200, 300, 400, 500)
-
-#: HJ 633-2012 Table 1 (standards.md §1.1).  µg/m³, CO in mg/m³.
-#: SO2 1-h stops at 800 (footnote 2), O3 8-h stops at 800 (footnote 3).
-TABLE_2012: dict[str, tuple[int, ...]] = {
-    "so2_24h": (0, 50, 150, 475, 800, 1600, 2100, 2620),
-    "so2_1h": (0, 150, 500, 650, 800),
-    "no2_24h": (0, 40, 80, 180, 280, 565, 750, 940),
-    "no2_1h": (0, 100, 200, 700, 1200, 2340, 3090, 3840),
-    "pm10_24h": (0, 50, 150, 250, 350, 420, 500, 600),
-    "co_24h": (0, 2, 4, 14, 24, 36, 48, 60),
-    "co_1h": (0, 5, 10, 35, 60, 90, 120, 150),
-    "o3_1h": (0, 160, 200, 300, 400, 800, 1000, 1200),
-    "o3_8h": (0, 100, 160, 215, 265, 800),
-    "pm25_24h": (0, 35, 75, 115, 150, 250, 350, 500),
-}
-
-#: HJ 633-2026 Table 1 (standards.md §1.4): only the PM columns change, at IAQI 100.
-TABLE_2026: dict[str, tuple[int, ...]] = {
-    **TABLE_2012,
-    "pm10_24h": (0, 50, 120, 250, 350, 420, 500, 600),
-    "pm25_24h": (0, 35, 60, 115, 150, 250, 350, 500),
-}
 
 TABLES = {S2012: TABLE_2012, S2026: TABLE_2026}
 COLUMNS = tuple(TABLE_2012)

@@ -1,8 +1,8 @@
 """Tests of envquality.stats, envquality.assess and ``envquality assess``.
 
 This file also holds the *independent* exact reference used by the tests:
-the HJ 633 IAQI breakpoint table typed again from standards.md §1.1/§1.4
-(not imported from envquality), GB/T 8170 half-to-even rounding with
+the HJ 633 IAQI breakpoint tables of ``tests/reference_tables.py`` (typed
+from standards.md §1.1/§1.4, not imported from envquality), GB/T 8170 half-to-even rounding with
 :mod:`decimal` and ceilings with :class:`fractions.Fraction`.
 """
 
@@ -12,24 +12,9 @@ import math
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
-#: HJ 633-2012 Table 1 (standards.md §1.1): IAQI node -> concentration per column.
-NODES = (0, 50, 100, 150, 200, 300, 400, 500)
-BP_2012 = {
-    "so2_24h": (0, 50, 150, 475, 800, 1600, 2100, 2620),
-    "no2_24h": (0, 40, 80, 180, 280, 565, 750, 940),
-    "pm10_24h": (0, 50, 150, 250, 350, 420, 500, 600),
-    "co_24h": ("0", "2", "4", "14", "24", "36", "48", "60"),
-    "o3_8h": (0, 100, 160, 215, 265, 800),  # footnote 3: nothing above 800
-    "o3_1h": (0, 160, 200, 300, 400, 800, 1000, 1200),
-    "pm25_24h": (0, 35, 75, 115, 150, 250, 350, 500),
-    "so2_1h": (0, 150, 500, 650, 800),
-    "no2_1h": (0, 100, 200, 700, 1200, 2340, 3090, 3840),
-    "co_1h": (0, 5, 10, 35, 60, 90, 120, 150),
-}
-#: HJ 633-2026 (standards.md §1.4): only the PM columns change at IAQI 100.
-BP_2026 = {**BP_2012,
-           "pm10_24h": (0, 50, 120, 250, 350, 420, 500, 600),
-           "pm25_24h": (0, 35, 60, 115, 150, 250, 350, 500)}
+from reference_tables import HJ633_2012 as BP_2012
+from reference_tables import HJ633_2026 as BP_2026
+from reference_tables import IAQI_NODES as NODES
 
 
 def round_half_even(value, decimals: int = 0) -> Fraction:

@@ -10,18 +10,20 @@ import pytest
 
 from envquality.water import classify_groundwater, classify_samples, classify_surface
 from envquality.water import gb3838_2002 as gb
-from envquality.water import gbt14848_2017 as gw
+from reference_tables import (
+    GB3838_MAX,
+    GB3838_REFERENCE_ITEMS,
+    GB3838_TABLE2,
+    GBT14848_MAX,
+    class_of_max,
+)
 
+# Expected classes come from tests/reference_tables.py (typed from the standards), never
+# from envquality's own tables.
+_expected_max = class_of_max
 
-def _expected_max(limits, v):
-    """Reference: first class whose (inclusive) limit holds v; one past the last otherwise."""
-    for k, L in enumerate(limits, start=1):
-        if v <= L:
-            return k
-    return len(limits) + 1
-
-
-MAX_ITEMS = [k for k, lim in gb.TABLE1.items() if lim.kind == "max" and k in gb.ASSESSED_2011]
+#: The class-forming "≤" items of GB 3838 Table 1 (the reference items are assessed apart).
+MAX_ITEMS = [k for k in GB3838_MAX if k not in GB3838_REFERENCE_ITEMS]
 
 
 def _cases(table_items, limits_of):
@@ -36,9 +38,9 @@ def _cases(table_items, limits_of):
     return out
 
 
-@pytest.mark.parametrize("key,value", _cases(MAX_ITEMS, lambda k: gb.TABLE1[k].limits))
+@pytest.mark.parametrize("key,value", _cases(MAX_ITEMS, lambda k: GB3838_MAX[k]))
 def test_surface_max_items_every_boundary(key, value):
-    expected = _expected_max(gb.TABLE1[key].limits, value)
+    expected = _expected_max(GB3838_MAX[key], value)
     r = classify_surface({key: value}, include_cod=True)
     assert r.classes[key] == expected
     assert r.water_class == expected
@@ -87,9 +89,9 @@ def test_cod_option():
     assert classify_surface({"cod": 15.0}, include_cod=True).water_class == 1  # I = II = 15 → the better class
 
 
-@pytest.mark.parametrize("key", list(gb.TABLE2))
+@pytest.mark.parametrize("key", list(GB3838_TABLE2))
 def test_table2_pass_fail(key):
-    L = gb.TABLE2[key].limits[0]
+    L = GB3838_TABLE2[key]
     ok = classify_surface({"nh3n": 0.1, key: L})
     assert ok.table2 == {key: True} and ok.table2_pass and ok.compliant and ok.water_class == 1
     bad = classify_surface({"nh3n": 0.1, key: L * 1.2})
@@ -124,12 +126,12 @@ def test_unknown_key_is_an_error():
 
 
 # --------------------------------------------------------------------------- groundwater
-GW_MAX = [k for k, lim in gw.TABLE.items() if lim.kind == "max" and k != "las"]
+GW_MAX = list(GBT14848_MAX)
 
 
-@pytest.mark.parametrize("key,value", _cases(GW_MAX, lambda k: gw.TABLE[k].limits))
+@pytest.mark.parametrize("key,value", _cases(GW_MAX, lambda k: GBT14848_MAX[k]))
 def test_groundwater_every_boundary(key, value):
-    expected = _expected_max(gw.TABLE[key].limits, value)
+    expected = _expected_max(GBT14848_MAX[key], value)
     r = classify_groundwater({key: value})
     assert r.classes[key] == expected and r.water_class == expected
     assert r.water_class <= 5
