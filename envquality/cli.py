@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from envquality.iotools.common import InputError
+    from envquality.store.engine import StoreNotReady
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -43,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except InputError as exc:
+    except (InputError, StoreNotReady) as exc:
         print(f"envquality: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

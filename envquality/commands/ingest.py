@@ -3,7 +3,7 @@
 A thin layer over :func:`envquality.store.ingest.run_ingest`: pick the reader
 of the source, collect the inputs, run (tqdm progress bar on stderr), print a
 summary table.  The database (``--db URL``, else ``ENVQUALITY_DB_URL``, else
-``sqlite:///var/envquality.sqlite``) is migrated to the latest schema first.
+the demo's ``sqlite:///var/demo/envquality.sqlite``) is migrated to the latest schema first.
 
 Exit status: 0 when something was read (also when some rows were quarantined
 or every file was already ingested), 1 when nothing could be read, 2 for a
@@ -47,7 +47,7 @@ def register(subparsers) -> None:
     p.add_argument("source", choices=list(SOURCES), metavar="SOURCE", help=", ".join(SOURCES))
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (globbed by the source's pattern)")
     p.add_argument("--db", metavar="URL", default=None,
-                   help="database URL (default: $ENVQUALITY_DB_URL or sqlite:///var/envquality.sqlite)")
+                   help="database URL (default: $ENVQUALITY_DB_URL or sqlite:///var/demo/envquality.sqlite)")
     p.add_argument("--dir", metavar="DIR", default=".", help="where --date/--start/--end look for day files")
     p.add_argument("--date", metavar="DAY", help="one day (YYYY-MM-DD)")
     p.add_argument("--start", metavar="DAY", help="first day of a range (YYYY-MM-DD)")

@@ -1,7 +1,8 @@
 """Store subcommands: ``envquality db upgrade``, ``envquality quarantine list|show``.
 
-The database is ``--db URL``, else ``ENVQUALITY_DB_URL``, else the SQLite
-file ``./var/envquality.sqlite`` (see :func:`envquality.store.engine.resolve_url`).
+The database is ``--db URL``, else ``ENVQUALITY_DB_URL``, else the demo's SQLite
+file ``./var/demo/envquality.sqlite`` (see :func:`envquality.store.engine.default_url`).
+``quarantine`` only reads: a missing or unmigrated store is a one-line error.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ __all__ = ["register"]
 
 def _add_db(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", metavar="URL", default=None,
-                   help="database URL (default: $ENVQUALITY_DB_URL or sqlite:///var/envquality.sqlite)")
+                   help="database URL (default: $ENVQUALITY_DB_URL or sqlite:///var/demo/envquality.sqlite)")
 
 
 def register(subparsers) -> None:
@@ -42,16 +43,17 @@ def register(subparsers) -> None:
 
 
 def _engine(args):
-    from envquality.store import make_engine
+    """The existing, migrated store (reading commands never create one)."""
+    from envquality.store import open_store
 
-    return make_engine(args.db)
+    return open_store(args.db)
 
 
 def cmd_db_upgrade(args) -> int:
     """``envquality db upgrade``."""
-    from envquality.store import resolve_url, upgrade_to_head
+    from envquality.store import make_engine, resolve_url, upgrade_to_head
 
-    engine = _engine(args)
+    engine = make_engine(args.db)
     try:
         rev = upgrade_to_head(engine)
     finally:

@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.set_defaults(func=run_assess)
     ld = wsub.add_parser("load", help="store the source registry, samplings and per-sampling classes")
     ld.add_argument("--db", metavar="URL", default=None,
-                    help="store URL (default: ENVQUALITY_DB_URL, else ./var/envquality.sqlite)")
+                    help="store URL (default: ENVQUALITY_DB_URL, else ./var/demo/envquality.sqlite)")
     ld.add_argument("--registry", help="source registry CSV (default: the packaged SIMULATED Gansu registry)")
     g = ld.add_mutually_exclusive_group(required=True)
     g.add_argument("--samples", help="sampling results, CSV or .xlsx")
@@ -68,10 +68,10 @@ def _assess(args: argparse.Namespace) -> dict:
     elif getattr(args, "db", None):
         import pandas as pd
 
-        from envquality.store import make_engine
+        from envquality.store import open_store
         from envquality.store.water import read_water_samples as read_stored
 
-        engine = make_engine(args.db)
+        engine = open_store(args.db)
         try:
             start = pd.Timestamp(f"{period.year}-01-01")
             samples = read_stored(engine, start, start + pd.DateOffset(years=1))

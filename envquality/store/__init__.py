@@ -1,6 +1,6 @@
 """Durable store: readings, statistics, quarantine, ingest log and raw archive.
 
-SQLite by default (``./var/envquality.sqlite``), PostgreSQL for production;
+SQLite by default (the demo's ``./var/demo/envquality.sqlite``), PostgreSQL for production;
 see ``docs/storage.md``.
 
 >>> from envquality.store import make_engine, upgrade_to_head   # doctest: +SKIP
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from envquality.store.engine import make_engine, resolve_url
+from envquality.store.engine import StoreNotReady, default_url, make_engine, open_store, resolve_url
 
-__all__ = ["make_engine", "resolve_url", "migrate", "upgrade_to_head", "alembic_config", "current_revision",
+__all__ = ["make_engine", "open_store", "default_url", "StoreNotReady", "resolve_url", "migrate", "upgrade_to_head", "alembic_config", "current_revision",
            "MIGRATIONS_DIR"]
 
 #: Directory of the Alembic environment (``env.py``, ``versions/``).

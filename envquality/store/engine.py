@@ -1,8 +1,12 @@
 """Engine construction for the store: SQLite (default) or PostgreSQL.
 
-The URL comes from the argument, else ``ENVQUALITY_DB_URL``, else the SQLite
-file ``./var/envquality.sqlite``.  Credentials belong in the environment (or
-``~/.pgpass`` / ``PGPASSWORD``), never in the repository.
+Every command uses one store: the URL given (``--db``), else
+``ENVQUALITY_DB_URL``, else the demo's SQLite file
+``./var/demo/envquality.sqlite`` (:func:`default_url`).  Commands that only
+read open it with :func:`open_store`, which refuses a missing or unmigrated
+store with one line saying what to run, and never creates an empty file.
+Credentials belong in the environment (or ``~/.pgpass`` / ``PGPASSWORD``),
+never in the repository.
 """
 
 from __future__ import annotations
@@ -16,14 +20,26 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-__all__ = ["DEFAULT_URL", "make_engine", "resolve_url", "is_sqlite", "is_postgres", "dialect_insert",
-           "driver_connection"]
+__all__ = ["DEFAULT_URL", "DB_URL_ENV", "StoreNotReady", "default_url", "make_engine", "open_store", "resolve_url",
+           "is_sqlite", "is_postgres", "dialect_insert", "driver_connection"]
 
-#: Used when neither an argument nor ``ENVQUALITY_DB_URL`` names a database.
-DEFAULT_URL = "sqlite:///var/envquality.sqlite"
+#: Used when neither an argument nor ``ENVQUALITY_DB_URL`` names a database: the demo's store.
+DEFAULT_URL = "sqlite:///var/demo/envquality.sqlite"
+
+#: Environment variable naming the store (overridden by ``--db``).
+DB_URL_ENV = "ENVQUALITY_DB_URL"
 
 #: Seconds a SQLite writer waits for the lock held by another writer.
 SQLITE_BUSY_TIMEOUT_S = 60
+
+
+class StoreNotReady(RuntimeError):
+    """The store is missing, unreachable or not migrated; the message says what to run."""
+
+
+def default_url() -> str:
+    """The store used when no URL is given: ``ENVQUALITY_DB_URL``, else :data:`DEFAULT_URL`."""
+    return os.environ.get(DB_URL_ENV) or DEFAULT_URL
 
 
 def resolve_url(url: str | sa.URL | None = None) -> sa.URL:
@@ -32,7 +48,7 @@ def resolve_url(url: str | sa.URL | None = None) -> sa.URL:
     ``postgresql://`` and ``postgres://`` URLs are mapped to the psycopg 3
     driver (``postgresql+psycopg://``).
     """
-    raw = url if url is not None else os.environ.get("ENVQUALITY_DB_URL") or DEFAULT_URL
+    raw = url if url is not None else default_url()
     u = make_url(raw)
     if u.drivername in ("postgresql", "postgres"):
         u = u.set(drivername="postgresql+psycopg")
@@ -130,3 +146,65 @@ def make_engine(url: str | sa.URL | None = None, *, schema: str | None = None, e
         return sa.create_engine(u, echo=echo, connect_args=connect_args, **kwargs)
 
     return sa.create_engine(u, echo=echo, **kwargs)
+
+
+def _sqlite_file(u: sa.URL) -> Path | None:
+    """The file of a file-backed SQLite URL, else None (memory, ``file:`` URIs, other backends)."""
+    db = u.database
+    if u.get_backend_name() != "sqlite" or not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    return Path(db).expanduser()
+
+
+def open_store(url: str | sa.URL | None = None, *, create: bool = False, **kwargs) -> sa.Engine:
+    """An engine on the store, checked to exist and to be migrated to the latest schema.
+
+    Parameters
+    ----------
+    url : str or sqlalchemy.URL, optional
+        Store URL; default :func:`default_url` (``ENVQUALITY_DB_URL``, else
+        the demo's ``var/demo/envquality.sqlite``).
+    create : bool
+        Create (SQLite) and migrate the store when needed, as writing commands
+        do.  Without it a missing store is an error and no file is created.
+    **kwargs
+        Passed to :func:`make_engine`.
+
+    Raises
+    ------
+    StoreNotReady
+        The store does not exist, cannot be reached, or is not at the latest
+        schema; the one-line message names the command to run.
+    """
+    from envquality.store import current_revision, upgrade_to_head
+
+    u = resolve_url(url)
+    shown = u.render_as_string(hide_password=True)
+    path = _sqlite_file(u)
+    if not create and path is not None and not path.is_file():
+        raise StoreNotReady(f"no store at {path}: run `envquality demo` (or `envquality ingest ...`) first, "
+                            f"or name another store with --db URL or ${DB_URL_ENV}")
+    engine = make_engine(u, **kwargs)
+    try:
+        if create:
+            upgrade_to_head(engine)
+            return engine
+        revision, head = current_revision(engine), head_revision()
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        reason = str(exc.orig if exc.orig is not None else exc).strip().splitlines()[0]
+        raise StoreNotReady(f"cannot open the store {shown}: {reason}") from None
+    if revision != head:
+        engine.dispose()
+        state = "has no schema" if revision is None else f"is at schema {revision}, not {head}"
+        raise StoreNotReady(f"the store {shown} {state}: run `envquality db upgrade --db '{shown}'`")
+    return engine
+
+
+def head_revision() -> str | None:
+    """The latest schema revision this envquality knows (the Alembic head)."""
+    from alembic.script import ScriptDirectory
+
+    from envquality.store import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
