@@ -12,6 +12,7 @@ values sit on the last axis in date order.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +64,10 @@ class Aggregate:
     value: np.ndarray
     count: np.ndarray
     reason: np.ndarray
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """Unpack as ``value, count, reason``."""
+        return iter((self.value, self.count, self.reason))
 
     @property
     def valid(self) -> np.ndarray:
