@@ -273,8 +273,8 @@ def _prepare_daily(df: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     if "aqi" in out:
         out["category_ok"] = _category_ok(out, "aqi")
     if "city" in out:
-        comp = out["complete"].astype(bool) if "complete" in out else pd.to_numeric(
-            out.get("aqi"), errors="coerce").notna()
+        aqi = out["aqi"] if "aqi" in out else pd.Series(np.nan, index=out.index)
+        comp = out["complete"].astype(bool) if "complete" in out else pd.to_numeric(aqi, errors="coerce").notna()
         share = comp.groupby(out["city"].astype(str)).mean()
         out["city_valid_day_share"] = out["city"].astype(str).map(share).to_numpy(float)
     return out
@@ -304,7 +304,7 @@ def _prepare_water(df: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     unit = _norm_unit(out["unit"], w.get("unit_aliases", {})) if "unit" in out else pd.Series([""] * n)
     want_n = _norm_unit(want.fillna(""), w.get("unit_aliases", {}))
     out["unit_ok"] = (want.isna() | (unit == want_n)).fillna(False).to_numpy(bool)
-    v = pd.to_numeric(out.get("value"), errors="coerce").to_numpy(float, na_value=np.nan) if "value" in out \
+    v = pd.to_numeric(out["value"], errors="coerce").to_numpy(float, na_value=np.nan) if "value" in out \
         else np.full(n, np.nan)
     lo = par.map({k: float(s["min"]) for k, s in spec.items()}).to_numpy(float, na_value=-np.inf)
     hi = par.map({k: float(s["max"]) for k, s in spec.items()}).to_numpy(float, na_value=np.inf)
@@ -314,7 +314,7 @@ def _prepare_water(df: pd.DataFrame, cfg: dict) -> pd.DataFrame:
         q = out["qualifier"].to_numpy(object)
     else:
         q = np.array([""] * n, dtype=object)
-    dl = pd.to_numeric(out.get("detection_limit"), errors="coerce").to_numpy(float, na_value=np.nan) \
+    dl = pd.to_numeric(out["detection_limit"], errors="coerce").to_numpy(float, na_value=np.nan) \
         if "detection_limit" in out else np.full(n, np.nan)
     below = (q == "<") | (q == "ND") | (q == "<DL")  # "<DL": the water reader's canonical spelling
     with np.errstate(invalid="ignore"):

@@ -393,8 +393,8 @@ def _quarantine(batch: pd.DataFrame, data: pd.DataFrame, out: _Outcome, input_co
         src = np.full(len(src_rows), source or f"gate:{suite}", dtype=object)
     quarantined = pd.DataFrame({
         "file": np.full(len(qrows), file, dtype=object),
-        "line": pd.array(pd.to_numeric(pd.Series(np.asarray(line, dtype=object)), errors="coerce"), dtype="Int64")
-        if len(qrows) else pd.array([], "Int64"),
+        "line": pd.to_numeric(pd.Series(np.asarray(line, dtype=object)), errors="coerce").to_numpy(float)
+        if len(qrows) else np.zeros(0, float),
         "field": np.asarray(fields, dtype=object),
         "reason": [" ; ".join(f"{nm}: {out.descr.get(nm, nm)}" for nm in s.split(";")) for s in names],
         "raw": np.asarray(raw, dtype=object),
@@ -403,6 +403,7 @@ def _quarantine(batch: pd.DataFrame, data: pd.DataFrame, out: _Outcome, input_co
         "severity": np.asarray(sevs, dtype=object),
         "row": qrows.astype(np.int64),
     })
+    quarantined["line"] = quarantined["line"].astype("Int64")
     return quarantined, bad
 
 
