@@ -84,3 +84,39 @@ def test_water_samples_are_gated_on_load_and_assess(tmp_path, capsys):
     assert "rejected" in out
     assert main(["water", "assess", "--period", "2020-06", "--samples", str(samples), "--lang", "en"]) == 0
     assert "excluded by the quality gate" in capsys.readouterr().out
+
+
+def test_hostile_names_from_three_readers_are_escaped_in_the_data_docs(tmp_path, monkeypatch):
+    """Tidy ``station``, a china-sites header and a CNEMC ``StationCode`` carrying HTML (issue 9)."""
+    import json as _json
+    from pathlib import Path
+
+    from envquality.iotools.cnemc import read_cnemc_live
+    from envquality.iotools.quotsoft import read_china_sites
+    from envquality.iotools.readings import read_readings
+    from envquality.quality import run_gate
+    from envquality.quality.gate import data_docs_dir
+
+    monkeypatch.setenv("ENVQUALITY_SITE_DIR", str(tmp_path / "site"))
+    evil = "<script>alert(1)</script>"
+    fix = Path(__file__).resolve().parents[1] / "iotools" / "fixtures"
+    sites = tmp_path / "china_sites_20230322.csv"
+    sites.write_text((fix / "china_sites_20230322.csv").read_text(encoding="utf-8").replace("1478A", evil),
+                     encoding="utf-8")
+    recs = _json.loads((fix / "cnemc_live_sample.json").read_text(encoding="utf-8"))
+    recs[0]["StationCode"] = evil
+    cnemc = tmp_path / "live.json"
+    cnemc.write_text(_json.dumps(recs, ensure_ascii=False), encoding="utf-8")
+    tidy = tmp_path / "tidy.csv"
+    tidy.write_text(f"station,time,pollutant,value\n\"{evil}\",2024-04-01 01:00:00+08:00,pm10,80\n"
+                    "1476A,2024-04-01 01:00:00+08:00,pm10,81\n", encoding="utf-8")
+    frames = [read_china_sites(sites).data, read_cnemc_live(cnemc).data,
+              read_readings(tidy, strict=False).data]
+    for frame in frames:
+        assert (frame["station"].astype(str) == evil).any()  # the reader kept the hostile name
+        run_gate(frame, build_docs=True)
+    pages = list((data_docs_dir() / "validations").rglob("*.html"))
+    assert len(pages) == 3
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert evil not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
