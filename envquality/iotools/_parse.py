@@ -325,7 +325,7 @@ def finish(
     data = (
         kept.loc[:, cols].sort_values(["station", "time", "pollutant"], kind="stable").reset_index(drop=True)
     )
-    data["line"] = pd.array(pd.to_numeric(data["line"], errors="coerce"), dtype="Int64")
+    data["line"] = pd.to_numeric(data["line"], errors="coerce").astype("Int64")
     data.attrs["raw_of"] = raw_of
     data["value"] = data["value"].astype("float64")
     data["time"] = data["time"].astype(f"datetime64[ns, {TIMEZONE}]")

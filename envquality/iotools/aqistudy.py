@@ -191,7 +191,7 @@ def read_aqistudy_daily(
     data["city"] = data["city"].astype(str)
     data["date"] = data["date"].astype("datetime64[ns]")
     data["suspect"] = ((data["pollutant"] == "o3_8h") & (data["value"] > o3_suspect_above)).to_numpy(bool)
-    data["line"] = pd.array(pd.to_numeric(data.pop("line"), errors="coerce"), dtype="Int64")
+    data["line"] = pd.to_numeric(data.pop("line"), errors="coerce").astype("Int64")
     data.attrs["raw_of"] = lambda ls: raw_lines(lines, ls)  # raw text of quarantined lines (quality gate)
     # aqistudy's own columns
     rng = df["aqi_range"].str.extract(r"^\s*(\d+(?:\.\d+)?)\s*[~～-]\s*(\d+(?:\.\d+)?)\s*$")
