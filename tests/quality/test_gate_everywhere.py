@@ -120,3 +120,24 @@ def test_hostile_names_from_three_readers_are_escaped_in_the_data_docs(tmp_path,
     for page in pages:
         text = page.read_text(encoding="utf-8")
         assert evil not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_gate_quarantine_in_the_store_keeps_line_and_raw_text(tmp_path):
+    """`ingest tidy`: a row the gate rejects is stored in quarantine with its physical line and text."""
+    lines = ["station,time,pollutant,value",
+             "1476A,2024-04-01 01:00:00+08:00,pm10,80",
+             "1476A,2024-04-01 02:00:00+08:00,pm10,-5",
+             "1476A,2024-04-01 03:00:00+08:00,pm10,82"]
+    f = tmp_path / "tidy.csv"
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "t.sqlite"
+    assert main(["ingest", "tidy", str(f), "--db", f"sqlite:///{db}", "--archive", str(tmp_path / "raw"),
+                 "--no-progress", "--no-docs"]) == 0
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        with engine.connect() as c:
+            q = c.execute(sa.select(S.quarantine.c.line, S.quarantine.c.raw, S.quarantine.c.reason)).all()
+    finally:
+        engine.dispose()
+    assert [(r.line, r.raw) for r in q] == [(3, lines[2])]
+    assert "hourly.range.pm10" in q[0].reason
