@@ -68,14 +68,11 @@ def simulated_inputs(start: str | dt.date, end: str | dt.date, *, seed: int = 20
 
 
 def gate_for(inputs: Sequence, *, docs: bool = True, known_stations: Sequence[str] | None = None):
-    """The hourly-readings gate; operator Data Docs are rebuilt once, after the last input."""
+    """The hourly-readings gate; each input gets its operator Data Docs page (incremental build)."""
     from envquality.quality.gate import run_gate
 
-    last = getattr(inputs[-1], "name", str(inputs[-1])) if inputs else None
-
     def gate(frame: pd.DataFrame, name: str, source: str):
-        return run_gate(frame, "hourly_readings", file=name, source=source,
-                        build_docs=docs and Path(name).name == Path(str(last)).name,
+        return run_gate(frame, "hourly_readings", file=name, source=source, build_docs=docs,
                         known_stations=known_stations)
 
     return gate

@@ -3,9 +3,11 @@
 The public pages (maps, not built yet) read their figures from data files
 under ``<site>/public/data``; this module writes them:
 
-1. the stored ingests of the day are checked: a **critical** quality-gate
-   outcome in ``ingest_log`` blocks publication (an alert is written and
-   :class:`~envquality.quality.publish_guard.PublishBlocked` raised);
+1. the publication guard decides from the stored data of the day
+   (:func:`envquality.quality.publish_guard.require_publishable`: coverage,
+   the gate outcome of every delivery touching the day, ungated deliveries,
+   implausible values); a blocked day writes an alert and raises
+   :class:`~envquality.quality.publish_guard.PublishBlocked`;
 2. the day's city AQI table is built (registry names and coordinates, level,
    category, official colour) and validated by the ``site_data`` suite;
 3. the files go to a new release folder and ``<site>/public/data`` — a
@@ -22,13 +24,18 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-import xarray as xr
 
 from envquality.registry import Registry, default_registry
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from envquality.quality.publish_guard import Override
 
 __all__ = ["publish_site_data", "critical_ingests", "site_table", "KEEP_RELEASES"]
 
@@ -37,7 +44,12 @@ KEEP_RELEASES = 5
 
 
 def critical_ingests(engine: sa.Engine, start: dt.datetime, end: dt.datetime) -> list[dict]:
-    """Successful ingests whose data overlap [start, end] and whose gate outcome was critical."""
+    """Successful ingests whose logged period overlaps [start, end] and whose gate outcome was critical.
+
+    Metadata only (an ingest without a period never matches): the publisher
+    uses :func:`envquality.quality.publish_guard.check_day`, which reads the
+    day's data; this remains for reports.
+    """
     from envquality.store import schema as S
 
     L = S.ingest_log.c
@@ -83,27 +95,26 @@ def _geojson(table: pd.DataFrame) -> dict:
 
 
 def publish_site_data(engine: sa.Engine, aqi: xr.Dataset, day: str | dt.date, *,
-                      site_dir: str | Path | None = None, registry: Registry | None = None) -> Path:
-    """Gate, write and atomically switch the public data files for ``day``; returns the data folder.
+                      site_dir: str | Path | None = None, registry: Registry | None = None,
+                      override: Override | None = None) -> Path:
+    """Guard, gate, write and atomically switch the public data files for ``day``; returns the data folder.
+
+    ``override`` (an operator's name and reason) lets a day holding ungated
+    (``--no-gate``) data through; it is logged and recorded in the alerts
+    folder.  Nothing else can lift the guard.
 
     Raises
     ------
     PublishBlocked
-        A stored ingest of the day, or the site table itself, failed a
-        critical expectation.  Nothing public changes.
+        The publication guard refused the day (its ``decision`` lists the
+        reasons), or the site table failed a critical expectation.  Nothing
+        public changes.
     """
     from envquality.quality.gate import run_gate, site_dir as default_site
-    from envquality.quality.publish_guard import PublishBlocked, guard_publish, write_alert
+    from envquality.quality.publish_guard import guard_publish, require_publishable
 
     d = pd.Timestamp(day)
-    tz = "Asia/Shanghai"
-    lo, hi = (d + pd.Timedelta(hours=1)).tz_localize(tz), (d + pd.Timedelta(days=1)).tz_localize(tz)
-    bad = critical_ingests(engine, lo.to_pydatetime(), hi.to_pydatetime())
-    if bad:
-        names = ", ".join(f"{b['source']}:{b['file_or_url']} (ingest {b['id']})" for b in bad[:5])
-        reason = f"critical data-quality failure in stored ingest(s) of {d.date()}: {names}"
-        path = write_alert(reason)
-        raise PublishBlocked(reason, path)
+    require_publishable(engine, d.date(), override=override)
     table = site_table(aqi, d, registry)
     guard_publish(run_gate(table, "site_data", file=f"city_aqi_{d:%Y%m%d}.csv", source="site", build_docs=False))
 

@@ -63,3 +63,15 @@ def test_invalid_site_table_is_blocked_by_the_site_data_suite(figures):
     with pytest.raises(PublishBlocked):
         publish_site_data(engine, broken, DAY)
     assert not (public / "data").exists()
+
+
+def test_old_releases_are_pruned_to_keep_releases(figures, monkeypatch):
+    import envquality.publish as P
+
+    engine, daily, public = figures
+    monkeypatch.setattr(P, "KEEP_RELEASES", 2)
+    for _ in range(4):
+        link = publish_site_data(engine, daily.aqi, DAY)
+    kept = sorted(p.name for p in (public / "releases").iterdir())
+    assert len(kept) == 2 + 1  # KEEP_RELEASES besides the current one
+    assert os.readlink(link).split("/")[-1] in kept

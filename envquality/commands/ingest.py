@@ -62,7 +62,8 @@ def register(subparsers) -> None:
                    help="raw archive root (default: $ENVQUALITY_ARCHIVE or var/raw)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-gate", action="store_true",
-                   help="skip the Great Expectations quality gate (default: every hourly batch passes it)")
+                   help="skip the Great Expectations quality gate (default: every batch passes it); "
+                        "a day holding ungated data is never published without an operator override")
     p.add_argument("--no-docs", action="store_true", help="do not rebuild the operator Data Docs after the gate")
     p.set_defaults(func=cmd_ingest)
 
@@ -262,18 +263,16 @@ def _print_summary(summary, out=None, max_files: int = 40) -> None:
 
 
 def _gate(args):
-    """The quality gate for hourly batches (docs/quality.md), or None with --no-gate."""
+    """The quality gate for hourly and daily batches (docs/quality.md), or None with --no-gate."""
     if getattr(args, "no_gate", False):
         return None
-    from envquality.quality.gate import run_gate
+    from envquality.quality.entry import ingest_gate
 
-    def gate(frame, name, source):
+    def known(frame, source):
         # simulated --stations codes (S0001 ...) are not registry stations: accept them
-        known = frame["station"].unique().tolist() if source == "simulate" and args.stations else None
-        return run_gate(frame, "hourly_readings", file=name, source=source,
-                        build_docs=not getattr(args, "no_docs", False), known_stations=known)
+        return frame["station"].unique().tolist() if source == "simulate" and args.stations else None
 
-    return gate
+    return ingest_gate(build_docs=not getattr(args, "no_docs", False), known_stations=known)
 
 
 # ------------------------------------------------------------------ command

@@ -60,10 +60,13 @@ def _assess(args: argparse.Namespace) -> dict:
         from envquality.iotools.water import read_water_samples
 
         res = read_water_samples(args.samples)
-        samples = res.data
+        samples, gated = _gate_samples(res.data, str(args.samples), "water-samples")
         if len(res.rejected):
             notes.append(f"{len(res.rejected)} input rows rejected (first: line {res.rejected['line'].iloc[0]}: "
                          f"{res.rejected['reason'].iloc[0]})")
+        if len(gated.quarantined):
+            notes.append(f"{len(gated.quarantined)} sample values excluded by the quality gate (first: "
+                         f"{gated.quarantined['reason'].iloc[0]})")
         simulated = False
     elif getattr(args, "db", None):
         import pandas as pd
@@ -183,6 +186,14 @@ def run_assess(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gate_samples(samples, name: str, source: str):
+    """Samples that pass the ``water_samples`` quality suite, and the gate result (docs/quality.md)."""
+    from envquality.quality.entry import gate_water_samples
+
+    gated = gate_water_samples(samples, file=name, source=source)
+    return gated.passed.reset_index(drop=True), gated
+
+
 def _method(include_cod: bool) -> str:
     return "2011+cod" if include_cod else "2011"
 
@@ -215,8 +226,9 @@ def run_load(args: argparse.Namespace) -> int:
         except (InputError, FileNotFoundError) as exc:
             print(f"envquality water load: {exc}", file=sys.stderr)
             return 2
-        samples, rejected = res.data, len(res.rejected)
         source, name = "water-samples", str(args.samples)
+        samples, gated = _gate_samples(res.data, name, source)
+        rejected = len(res.rejected) + len(gated.quarantined)
     engine = make_engine(args.db)
     try:
         upgrade_to_head(engine)

@@ -319,10 +319,14 @@ def finish(
     if need_raw.any():
         rej.loc[need_raw, "raw"] = raw_of(rej.loc[need_raw, "line"].astype(int).tolist())
     rej = rej.sort_values(["line", "field"], kind="stable", na_position="last").reset_index(drop=True)
-    cols = ["station", "time", "pollutant", "value", *extra_cols]
+    # ``line`` (the physical input line) stays on the data, and ``attrs["raw_of"]`` gives the raw
+    # text of lines on demand, so rows the quality gate quarantines keep both (envquality.quality.gate)
+    cols = ["station", "time", "pollutant", "value", *extra_cols, "line"]
     data = (
         kept.loc[:, cols].sort_values(["station", "time", "pollutant"], kind="stable").reset_index(drop=True)
     )
+    data["line"] = pd.to_numeric(data["line"], errors="coerce").astype("Int64")
+    data.attrs["raw_of"] = raw_of
     data["value"] = data["value"].astype("float64")
     data["time"] = data["time"].astype(pd.DatetimeTZDtype("ns", TIMEZONE))
     data["station"] = data["station"].astype(str)

@@ -184,13 +184,15 @@ def read_aqistudy_daily(
     if len(dup_rej):
         dup_rej["raw"] = raw_lines(lines, dup_rej["line"].astype("int64"))
         rejects.append(dup_rej)
-    data = kept.drop(columns=["line", "raw"])
+    data = kept.drop(columns=["raw"])  # ``line`` stays: the quality gate quarantines with it
     if dropna:
         data = data.loc[data["value"].notna()]
     data = data.reset_index(drop=True)
     data["city"] = data["city"].astype(str)
     data["date"] = data["date"].astype("datetime64[ns]")
     data["suspect"] = ((data["pollutant"] == "o3_8h") & (data["value"] > o3_suspect_above)).to_numpy(bool)
+    data["line"] = pd.to_numeric(data.pop("line"), errors="coerce").astype("Int64")
+    data.attrs["raw_of"] = lambda ls: raw_lines(lines, ls)  # raw text of quarantined lines (quality gate)
     # aqistudy's own columns
     rng = df["aqi_range"].str.extract(r"^\s*(\d+(?:\.\d+)?)\s*[~～-]\s*(\d+(?:\.\d+)?)\s*$")
     rank = to_number(df["rank"])[0]

@@ -200,15 +200,22 @@ def read_readings(path: str | Path, *, strict: bool = True) -> ReadResult:
     kept, rejected, n_dup = split_duplicates(out, file=str(p), source="tidy")
     if bad_rows:
         rejected = rejects_frame(pd.concat(bad_rows + [rejected], ignore_index=True))
-    data = kept.drop(columns=["line", "raw"]).rename(
+    # ``line`` stays on the data and ``attrs["raw_of"]`` gives the text of physical lines, so rows
+    # the quality gate quarantines keep both (envquality.quality.gate)
+    data = kept.drop(columns=["raw"]).rename(
         columns={"time": "time" if resolution == "hourly" else "date"}
     )
+    data["line"] = pd.to_numeric(data.pop("line"), errors="coerce").astype("Int64")
     meta = {
         "source": "tidy", "file": str(p), "sha256": sha256_of(raw), "resolution": resolution,
         "rows_in": int(len(df)), "rows_ok": int(len(data)), "rows_rejected": int(len(rejected)),
         "rows_duplicate": n_dup,
     }
-    return ReadResult(data.reset_index(drop=True), meta, rejected)
+    data = data.reset_index(drop=True)
+    if raw_text is not None:
+        file_text: str = raw_text
+        data.attrs["raw_of"] = lambda ls: raw_lines(file_text, ls)
+    return ReadResult(data, meta, rejected)
 
 
 def _raw_lines(df: pd.DataFrame) -> pd.Series:

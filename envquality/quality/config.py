@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from envquality.model import HOURLY_POLLUTANTS, PUBLISHED_HOURLY
+from envquality.model import DAILY_POLLUTANTS, HOURLY_POLLUTANTS, PUBLISHED_HOURLY
 
 __all__ = ["load_thresholds", "expectation_parameters", "CONFIG_ENV", "SUITES"]
 
@@ -37,7 +37,7 @@ __all__ = ["load_thresholds", "expectation_parameters", "CONFIG_ENV", "SUITES"]
 CONFIG_ENV = "ENVQUALITY_QUALITY_CONFIG"
 
 #: Suites of the gate (one validation definition and one checkpoint each).
-SUITES: tuple[str, ...] = ("hourly_readings", "daily_city", "water_samples", "site_data")
+SUITES: tuple[str, ...] = ("hourly_readings", "daily_city", "daily_values", "water_samples", "site_data")
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -107,6 +107,11 @@ def expectation_parameters(suite: str, cfg: dict | None = None) -> dict[str, Any
                 "valid_day_share_min": float(d["valid_day_share_min"]),
                 "aqi_not_null_min": float(d["aqi_not_null_min"]),
                 "known_cities": cities, "expected_cities": cities}
+    if suite == "daily_values":
+        m = cfg["hourly"]["mostly"]
+        return {"known_cities": cities, "mostly_key": float(m["key"]), "mostly_range": float(m["range"]),
+                "mostly_registry": float(m["registry"]),
+                "known_pollutants": sorted(set(DAILY_POLLUTANTS) | {"aqi"})}
     if suite == "water_samples":
         w = cfg["water"]
         return {"known_parameters": sorted(w["parameters"]), "qualifiers": [str(q) for q in w["qualifiers"]]}

@@ -3,23 +3,30 @@
 One call, :func:`run_gate`, validates a DataFrame against one of the suites of
 the file-backed GX project in ``expectations/`` (see ``docs/quality.md``):
 
-1. derived columns are computed vectorized for the rules GX cannot express
-   directly (:func:`prepare`): ``time_ok``, ``in_window``, ``key_unique``,
-   ``spike_ok``, ``stuck_run_ok``, ``pm_ratio_ok``, ``likely_dust`` and the
-   completeness columns for hourly readings; ``category_ok``,
-   ``city_valid_day_share`` for daily city statistics and site data;
-   ``unit_ok``, ``dl_ok``, ``range_ok`` for water samples;
-2. the suite's validation definition (or, with ``build_docs=True``, its
-   checkpoint, whose action rebuilds the operator Data Docs) runs on the frame
-   passed as batch parameter ``{"dataframe": df}``, with the thresholds of
-   ``thresholds.yaml`` as suite parameters;
+1. derived columns are computed vectorised for the rules GX cannot express
+   directly (:func:`envquality.quality.derive.prepare`);
+2. the suite's validation definition runs on the frame passed as batch
+   parameter ``{"dataframe": df}``, with the thresholds of ``thresholds.yaml``
+   as suite parameters; the stored result is replaced by an HTML-escaped copy
+   and, with ``build_docs=True``, its operator Data Docs page is rendered
+   offline (:mod:`envquality.quality.docs`);
 3. every row listed in the ``unexpected_index_list`` of a row-level
    expectation (``meta.level == "row"``) goes to quarantine with the failing
-   expectation names as reason; the other rows pass on;
+   expectation names as reason, its input ``line`` and raw text; the other
+   rows pass on;
 4. failed expectations are sorted by their ``severity``: ``critical`` →
    :attr:`GateResult.critical` (``publish_allowed`` False, see
    :mod:`envquality.quality.publish_guard`), ``warning`` →
    :attr:`GateResult.warnings`, ``info`` → summary only.
+
+Input lines and raw text
+    A frame may carry ``line`` (the physical input line of each row) and
+    ``raw`` (its raw text); the gate writes both into the quarantine rows and
+    keeps them on the passed rows.  Readers that do not keep ``raw`` per row
+    put a callable ``frame.attrs["raw_of"](lines) -> list[str]`` on the frame
+    (the raw text of the given physical lines); the gate calls it for the
+    quarantined rows only.  Without either, ``raw`` is the row rebuilt as
+    ``col=value`` text.
 
 The GX project is located by :func:`gx_root`: env ``ENVQUALITY_GX_ROOT``,
 else ``expectations/`` of the repository holding this package, else a copy
@@ -39,9 +46,9 @@ never writes into the repository.
 from __future__ import annotations
 
 import atexit
+import datetime as _dt
 import logging
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -55,8 +62,9 @@ import numpy as np
 import pandas as pd
 
 from envquality.iotools.common import REJECT_COLUMNS
-from envquality.model import HOURLY_POLLUTANTS, TIMEZONE
-from envquality.quality.config import SUITES, expectation_parameters, load_thresholds
+from envquality.quality.config import expectation_parameters, load_thresholds
+from envquality.quality.derive import FIELD_OF, prepare
+from envquality.quality.docs import make_offline, store_result
 
 __all__ = [
     "GateResult", "Finding", "run_gate", "prepare", "get_context", "gx_root", "site_dir",
@@ -75,19 +83,8 @@ QUARANTINE_COLUMNS: tuple[str, ...] = REJECT_COLUMNS + ("expectations", "severit
 
 _PKG_ROOT = Path(__file__).resolve().parents[2]
 _SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}
-
-# Field reported in quarantine for a derived column.
-_FIELD_OF = {
-    "time_ok": "time", "in_window": "time", "key_unique": "station,time,pollutant", "spike_ok": "value",
-    "stuck_run_ok": "value", "pm_ratio_ok": "value", "category_ok": "category_zh", "unit_ok": "unit",
-    "dl_ok": "qualifier", "range_ok": "value",
-}
-# Helper columns added by prepare() and removed from GateResult.passed.
-_DERIVED = (
-    "time_ok", "in_window", "key_unique", "spike_ok", "stuck_run_ok", "pm_ratio_ok", "station_completeness",
-    "hour_completeness", "batch_completeness", "category_ok", "city_valid_day_share", "unit_ok", "dl_ok",
-    "range_ok", "_city_derived",
-)
+_RESULT_FORMAT = {"result_format": "COMPLETE", "return_unexpected_index_query": False,
+                  "partial_unexpected_count": 20}
 
 
 # --------------------------------------------------------------------------- locations
@@ -176,288 +173,6 @@ def get_context():
             })
         _CONTEXTS[key] = ctx
         return ctx
-
-
-# --------------------------------------------------------------------------- derived columns
-def _registry_maps() -> tuple[dict[str, str], list[str]]:
-    from envquality.registry import default_registry
-
-    reg = default_registry()
-    city_of = dict(zip(reg.stations["code"].astype(str), reg.stations["city_code"].astype(str)))
-    cities = reg.cities["code"].astype(str).tolist()
-    city_of.update({c: c for c in cities})
-    return city_of, cities
-
-
-def _series_order(station: np.ndarray, pol: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row order sorted by (station, pollutant, time) and a series id per sorted row."""
-    s_code = pd.factorize(station)[0]
-    p_code = pd.factorize(pol)[0]
-    order = np.lexsort((t, p_code, s_code))
-    sid = s_code[order].astype(np.int64) * (p_code.max(initial=0) + 1) + p_code[order]
-    return order, sid
-
-
-def _per_pol(values: dict, pol: np.ndarray, default: float) -> np.ndarray:
-    return pd.Series(pol).map({k: float(v) for k, v in values.items()}).fillna(default).to_numpy(float)
-
-
-def _prepare_hourly(df: pd.DataFrame, cfg: dict, window, expected_stations) -> pd.DataFrame:
-    h = cfg["hourly"]
-    out = df.reset_index(drop=True).copy(deep=False)
-    n = len(out)
-    def col(c):  # a missing column stays missing (hourly.schema fails); computations see NA
-        return out[c] if c in out else pd.Series([pd.NA] * n, dtype="object")
-
-    station = col("station").astype("string").fillna("").to_numpy(dtype=object)
-    pol = col("pollutant").astype("string").fillna("").to_numpy(dtype=object)
-    v = pd.to_numeric(col("value"), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-    # city from the registry where not given
-    city_of, _ = _registry_maps()
-    derived_city = pd.Series(station).map(city_of)
-    if "city" in out and out["city"].notna().any():
-        given = out["city"].astype("string")
-        from envquality.registry import default_registry
-
-        reg = default_registry()
-
-        def _code(name):
-            try:
-                return reg.city_code(name)
-            except (KeyError, ValueError):
-                return name  # unknown: left for hourly.city_known
-
-        codes = {u: _code(u) for u in given.dropna().unique()}
-        given = given.map(codes).astype("string")
-        out["city"] = given.where(given.notna(), derived_city.astype("string"))
-    else:
-        out["city"] = derived_city.astype("string").to_numpy()
-
-    # time
-    t = col("time")
-    tz_ok = isinstance(t.dtype, pd.DatetimeTZDtype) and str(t.dt.tz) in (TIMEZONE, "UTC+08:00", "+08:00")
-    if isinstance(t.dtype, pd.DatetimeTZDtype):
-        tt = t.dt.tz_convert(TIMEZONE)
-    else:
-        tt = pd.to_datetime(t, errors="coerce")
-        tt = tt.dt.tz_localize(TIMEZONE) if getattr(tt.dt, "tz", None) is None else tt.dt.tz_convert(TIMEZONE)
-    t_ns = tt.astype("datetime64[ns, Asia/Shanghai]").to_numpy(dtype="datetime64[ns]").view("int64")
-    nat = tt.isna().to_numpy()
-    whole = ~nat & (t_ns % 3_600_000_000_000 == 0)
-    out["time_ok"] = whole & tz_ok
-    now = pd.Timestamp.now(tz=TIMEZONE) + pd.Timedelta(hours=float(h["window"]["future_hours"]))
-    inw = ~nat & (t_ns <= now.value)
-    if window is not None:
-        w0, w1 = (pd.Timestamp(x) for x in window)
-        w0 = w0.tz_localize(TIMEZONE) if w0.tzinfo is None else w0
-        w1 = w1.tz_localize(TIMEZONE) if w1.tzinfo is None else w1
-        inw &= (t_ns >= w0.value) & (t_ns <= w1.value)
-    out["in_window"] = inw
-
-    # duplicate keys: identical copies after the first fail, conflicting copies all fail
-    key = pd.DataFrame({"s": station, "t": t_ns, "p": pol})
-    kid = key.groupby(["s", "t", "p"], sort=False).ngroup().to_numpy()
-    vkey = np.where(np.isnan(v), -1.2345e308, v)
-    first_kv = ~pd.DataFrame({"k": kid, "v": vkey}).duplicated().to_numpy()
-    distinct = np.bincount(kid, weights=first_kv.astype(float))[kid] if n else np.zeros(0)
-    out["key_unique"] = first_kv & (distinct <= 1)
-
-    # per (station, time) PM pair: ratio and dust
-    st_id = pd.DataFrame({"s": station, "t": t_ns}).groupby(["s", "t"], sort=False).ngroup().to_numpy()
-    nst = int(st_id.max()) + 1 if n else 0
-    pm10 = np.full(nst, np.nan)
-    pm25 = np.full(nst, np.nan)
-    m10, m25 = pol == "pm10", pol == "pm25"
-    pm10[st_id[m10]] = v[m10]
-    pm25[st_id[m25]] = v[m25]
-    r = h["pm_ratio"]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        bad_pair = pm25 > pm10 * (1 + float(r["relative"])) + float(r["absolute"])
-        d = h["dust"]
-        dust = (pm10 >= float(d["pm10_min"])) & (np.isnan(pm25) | (pm25 / pm10 <= float(d["ratio_max"])))
-    is_pm = m10 | m25
-    out["pm_ratio_ok"] = ~(bad_pair[st_id] & is_pm) if n else np.ones(0, bool)
-    likely_dust = (dust[st_id] & is_pm) if n else np.zeros(0, bool)
-    out["likely_dust"] = likely_dust
-
-    # series-ordered rules: stuck analyser and spikes
-    order, sid = _series_order(station, pol, t_ns)
-    vs = v[order]
-    ps = pol[order]
-    same = np.zeros(n, bool)
-    if n > 1:
-        same[1:] = (vs[1:] == vs[:-1]) & (sid[1:] == sid[:-1])
-    run_id = np.cumsum(~same)
-    run_len = np.bincount(run_id)[run_id] if n else np.zeros(0, int)
-    st = h["stuck"]
-    min_run = _per_pol(st["hours"], ps, np.inf)
-    floor = _per_pol(st["floor"], ps, np.inf)
-    stuck_sorted = (run_len >= min_run) & (vs > floor)
-    stuck = np.zeros(n, bool)
-    stuck[order] = stuck_sorted
-    out["stuck_run_ok"] = ~stuck
-
-    sp = h["spike"]
-    half = int(sp["window_hours"]) // 2
-    win = np.full((n, 2 * half + 1), np.nan)
-    for k in range(-half, half + 1):
-        shifted = np.full(n, np.nan)
-        if k < 0:
-            ok = sid[-k:] == sid[:k]
-            shifted[-k:] = np.where(ok, vs[:k], np.nan)
-        elif k > 0:
-            ok = sid[:-k] == sid[k:]
-            shifted[:-k] = np.where(ok, vs[k:], np.nan)
-        else:
-            shifted = vs
-        win[:, k + half] = shifted
-    with np.errstate(invalid="ignore"), _quiet():
-        med = np.nanmedian(win, axis=1) if n else np.zeros(0)
-        spike_sorted = (vs > float(sp["factor"]) * med) & (vs > _per_pol(sp["min_value"], ps, np.inf))
-    spike = np.zeros(n, bool)
-    spike[order] = spike_sorted
-    out["spike_ok"] = ~(spike & ~likely_dust)
-
-    # completeness over the expected stations and hours (the six 1-h pollutants)
-    basic = pd.Series(pol).isin(HOURLY_POLLUTANTS).to_numpy() & whole & inw
-    valid = basic & ~np.isnan(v)
-    if window is not None:
-        n_hours = max(int((w1 - w0) / pd.Timedelta(hours=1)) + 1, 1)
-    elif whole.any():
-        n_hours = int((t_ns[whole].max() - t_ns[whole].min()) // 3_600_000_000_000) + 1
-    else:
-        n_hours = 1
-    exp_st = list(expected_stations) if expected_stations is not None else sorted(set(station[basic]))
-    n_exp = max(len(exp_st), 1)
-    npol = len(HOURLY_POLLUTANTS)
-    per_station = pd.Series(valid).groupby(station).sum()
-    per_hour = pd.Series(valid).groupby(t_ns).sum()
-    sc = pd.Series(station).map(per_station).fillna(0).to_numpy(float) / (n_hours * npol)
-    out["station_completeness"] = np.where(pd.Series(station).isin(exp_st).to_numpy(), sc, np.nan)  # others: station_known
-    hc = pd.Series(t_ns).map(per_hour).fillna(0).to_numpy(float) / (n_exp * npol)
-    out["hour_completeness"] = np.where(whole & inw, hc, np.nan)  # others: time_ok / in_window
-    out["batch_completeness"] = float(valid.sum()) / (n_exp * n_hours * npol)
-    out.attrs["absent_stations"] = sorted(set(exp_st) - set(station[valid]))
-    return out
-
-
-class _quiet:
-    def __enter__(self):
-        import warnings
-
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc):
-        self._w.__exit__(*exc)
-
-
-def _aqi_levels(aqi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Level 1-6, Chinese category and colour of each AQI (standards.md §1.5); NaN AQI → level 0."""
-    edges = np.array([50, 100, 150, 200, 300])
-    lvl = np.where(np.isnan(aqi), 0, np.searchsorted(edges, np.nan_to_num(aqi), side="left") + 1)
-    cats = np.array(["", "优", "良", "轻度污染", "中度污染", "重度污染", "严重污染"], dtype=object)
-    cols = np.array(["", "#00E400", "#FFFF00", "#FF7E00", "#FF0000", "#99004C", "#7E0023"], dtype=object)
-    return lvl, cats[lvl], cols[lvl]
-
-
-def _level_number(level: pd.Series) -> np.ndarray:
-    roman = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "一级": 1, "二级": 2, "三级": 3, "四级": 4,
-             "五级": 5, "六级": 6}
-    num = pd.to_numeric(level, errors="coerce")
-    txt = level.astype("string").str.strip().map(roman)
-    return num.fillna(pd.to_numeric(txt, errors="coerce")).to_numpy(float, na_value=np.nan)
-
-
-def _category_ok(out: pd.DataFrame, aqi_col: str) -> np.ndarray:
-    aqi = pd.to_numeric(out[aqi_col], errors="coerce").to_numpy(float, na_value=np.nan)
-    lvl, cat, col = _aqi_levels(aqi)
-    ok = np.ones(len(out), bool)
-    if "level" in out:
-        ok &= (_level_number(out["level"]) == lvl) | np.isnan(aqi)
-    if "category_zh" in out:
-        ok &= (out["category_zh"].astype("string").fillna("").to_numpy(object) == cat) | np.isnan(aqi)
-    if "colour" in out:
-        ok &= (out["colour"].astype("string").fillna("").str.upper().to_numpy(object) == col) | np.isnan(aqi)
-    return ok
-
-
-def _prepare_daily(df: pd.DataFrame, cfg: dict) -> pd.DataFrame:
-    out = df.reset_index(drop=True).copy(deep=False)
-    if "aqi" in out:
-        out["category_ok"] = _category_ok(out, "aqi")
-    if "city" in out:
-        comp = out["complete"].astype(bool) if "complete" in out else pd.to_numeric(
-            out["aqi"] if "aqi" in out else pd.Series(np.nan, index=out.index), errors="coerce").notna()
-        share = comp.groupby(out["city"].astype(str)).mean()
-        out["city_valid_day_share"] = out["city"].astype(str).map(share).to_numpy(float)
-    return out
-
-
-def _prepare_site(df: pd.DataFrame, cfg: dict) -> pd.DataFrame:
-    out = df.reset_index(drop=True).copy(deep=False)
-    if "aqi" in out:
-        out["category_ok"] = _category_ok(out, "aqi")
-    return out
-
-
-def _norm_unit(u: pd.Series, aliases: dict) -> pd.Series:
-    s = u.astype("string").fillna("").str.strip()
-    low = s.str.lower().str.replace("μ", "µ", regex=False)
-    al = {str(k).lower(): str(v) for k, v in aliases.items()}
-    return low.map(al).fillna(s)
-
-
-def _prepare_water(df: pd.DataFrame, cfg: dict) -> pd.DataFrame:
-    w = cfg["water"]
-    out = df.reset_index(drop=True).copy(deep=False)
-    n = len(out)
-    par = out["parameter"].astype("string").fillna("") if "parameter" in out else pd.Series([""] * n)
-    spec = w["parameters"]
-    want = par.map({k: str(s["unit"]) for k, s in spec.items()})
-    unit = _norm_unit(out["unit"], w.get("unit_aliases", {})) if "unit" in out else pd.Series([""] * n)
-    want_n = _norm_unit(want.fillna(""), w.get("unit_aliases", {}))
-    out["unit_ok"] = (want.isna() | (unit == want_n)).fillna(False).to_numpy(bool)
-    v = pd.to_numeric(out["value"], errors="coerce").to_numpy(float, na_value=np.nan) if "value" in out \
-        else np.full(n, np.nan)
-    lo = par.map({k: float(s["min"]) for k, s in spec.items()}).to_numpy(float, na_value=-np.inf)
-    hi = par.map({k: float(s["max"]) for k, s in spec.items()}).to_numpy(float, na_value=np.inf)
-    out["range_ok"] = np.isnan(v) | ((v >= lo) & (v <= hi))
-    if "qualifier" in out:
-        out["qualifier"] = out["qualifier"].astype("string").fillna("").str.strip().to_numpy(object)
-        q = out["qualifier"].to_numpy(object)
-    else:
-        q = np.array([""] * n, dtype=object)
-    dl = pd.to_numeric(out["detection_limit"], errors="coerce").to_numpy(float, na_value=np.nan) \
-        if "detection_limit" in out else np.full(n, np.nan)
-    below = (q == "<") | (q == "ND")
-    with np.errstate(invalid="ignore"):
-        ok_below = ~np.isnan(dl) & (dl > 0) & (np.isnan(v) | (v <= dl))
-    ok_quant = ~np.isnan(v)
-    out["dl_ok"] = np.where(below, ok_below, ok_quant)
-    return out
-
-
-def prepare(suite: str, df: pd.DataFrame, *, config: dict | None = None, window=None,
-            expected_stations: Sequence[str] | None = None) -> pd.DataFrame:
-    """The batch as validated: a copy of ``df`` (index reset) plus the derived columns of ``suite``.
-
-    For ``hourly_readings``: ``window`` = (first, last) hour-ending time of
-    the ingest window (inclusive; naive times are CST); ``expected_stations``
-    = the stations that should report (default: those present).
-    """
-    cfg = config or load_thresholds()
-    if suite == "hourly_readings":
-        return _prepare_hourly(df, cfg, window, expected_stations)
-    if suite == "daily_city":
-        return _prepare_daily(df, cfg)
-    if suite == "water_samples":
-        return _prepare_water(df, cfg)
-    if suite == "site_data":
-        return _prepare_site(df, cfg)
-    raise KeyError(f"unknown suite {suite!r}; known: {', '.join(SUITES)}")
 
 
 # --------------------------------------------------------------------------- results
@@ -550,13 +265,146 @@ def _fmt_observed(v: Any) -> Any:
 def _raw_text(frame: pd.DataFrame, cols: list[str]) -> pd.Series:
     if frame.empty:
         return pd.Series([], dtype=object)
-    parts = [cols[0] + "=" + frame[cols[0]].astype(str)]
+    out = cols[0] + "=" + frame[cols[0]].astype(str)
     for c in cols[1:]:
-        parts.append("," + c + "=" + frame[c].astype(str))
-    out = parts[0]
-    for p in parts[1:]:
-        out = out + p
+        out = out + ("," + c + "=") + frame[c].astype(str)
     return out
+
+
+def _parameters(suite: str, cfg: dict, known_stations: Sequence[str] | None) -> dict:
+    params = expectation_parameters(suite, cfg)
+    if known_stations is not None and "known_stations" in params:
+        params["known_stations"] = sorted(set(params["known_stations"]) | {str(x) for x in known_stations})
+    return params
+
+
+def _validate(batch: pd.DataFrame, suite: str, params: dict, *, build_docs: bool, cfg: dict):
+    """Run the suite's validation definition; store the escaped result; build its page."""
+    import warnings
+
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    ctx = get_context()
+    vd = ctx.validation_definitions.get(suite)
+    run_id = RunIdentifier(run_time=_dt.datetime.now(_dt.timezone.utc))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        vres = vd.run(batch_parameters={"dataframe": batch}, expectation_parameters=params,
+                      result_format=_RESULT_FORMAT, run_id=run_id)
+        keep = cfg.get("data_docs", {}).get("keep_results")
+        docs_path = store_result(ctx, suite, vres, docs_dir=data_docs_dir(), build_docs=build_docs,
+                                 keep_results=None if keep is None else int(keep))
+    return vres, docs_path
+
+
+@dataclass
+class _Outcome:
+    """Expectation results of one validation, read into arrays."""
+
+    summary: list[dict] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+    critical: list[Finding] = field(default_factory=list)
+    fail_rows: list[np.ndarray] = field(default_factory=list)
+    fail_names: list[np.ndarray] = field(default_factory=list)
+    fail_sev: list[np.ndarray] = field(default_factory=list)
+    fail_field: list[np.ndarray] = field(default_factory=list)
+    descr: dict[str, str] = field(default_factory=dict)
+
+
+def _row_failures(out: _Outcome, idx: list, name: str, sev: str, col: str | None, description: str) -> int:
+    if isinstance(idx[0], dict):  # compound-column expectations may return dicts
+        idx = [d.get("index", d.get("row")) for d in idx]
+    ii = np.unique(np.asarray(idx, dtype=np.int64))
+    out.fail_rows.append(ii)
+    out.fail_names.append(np.full(len(ii), name, dtype=object))
+    out.fail_sev.append(np.full(len(ii), _SEVERITY_ORDER.get(sev, 2)))
+    out.fail_field.append(np.full(len(ii), FIELD_OF.get(col or "", col or ""), dtype=object))
+    out.descr[name] = description
+    return len(ii)
+
+
+def _read_results(vres: Any, suite: str) -> _Outcome:
+    out = _Outcome()
+    for er in vres.results:
+        ec = er.expectation_config
+        meta = ec.meta or {}
+        name, level, sev = meta.get("name", ec.type), meta.get("level", "batch"), _severity_of(ec)
+        col = ec.kwargs.get("column") or ",".join(ec.kwargs.get("column_list", []) or []) or None
+        res = er.result or {}
+        exc = (er.exception_info or {}).get("raised_exception", False)
+        idx = res.get("unexpected_index_list") if level == "row" else None
+        n_q = _row_failures(out, idx, name, sev, col, ec.description or name) if idx and not exc else 0
+        observed = _fmt_observed(res.get("observed_value"))
+        out.summary.append({
+            "suite": suite, "expectation": name, "type": ec.type, "column": col, "level": level,
+            "severity": sev, "success": bool(er.success) and not exc,
+            "unexpected_count": res.get("unexpected_count"), "unexpected_percent": res.get("unexpected_percent"),
+            "observed": observed, "quarantined": n_q, "threshold": meta.get("threshold", ""),
+        })
+        if er.success and not exc:
+            continue
+        desc = ec.description or name
+        if exc:
+            desc += f" (error: {(er.exception_info or {}).get('exception_message')})"
+            sev = "critical"
+        f = Finding(suite, name, sev, ec.type, col, desc, observed, res.get("unexpected_count"),
+                    res.get("unexpected_percent"), meta.get("threshold", ""))
+        {"critical": out.critical, "warning": out.warnings}.get(sev, []).append(f)
+    return out
+
+
+def _raw_of_rows(data: pd.DataFrame, src_rows: pd.DataFrame, input_cols: list[str]) -> pd.Series:
+    """Raw text of the quarantined rows: ``raw`` column, else the reader's ``raw_of``, else rebuilt."""
+    if "raw" in src_rows:
+        return src_rows["raw"].astype(object)
+    raw_of = data.attrs.get("raw_of")
+    if callable(raw_of) and "line" in src_rows and len(src_rows) and src_rows["line"].notna().all():
+        lines = src_rows["line"].astype("int64").tolist()
+        return pd.Series(list(raw_of(lines)), index=src_rows.index, dtype=object)
+    cols = [c for c in input_cols if c not in ("raw", "line")]
+    return _raw_text(src_rows, cols) if cols else pd.Series([""] * len(src_rows), index=src_rows.index)
+
+
+def _quarantine(batch: pd.DataFrame, data: pd.DataFrame, out: _Outcome, input_cols: list[str], *,
+                suite: str, file: str, source: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """The quarantine frame (:data:`QUARANTINE_COLUMNS`) and the mask of quarantined rows."""
+    n = len(batch)
+    if out.fail_rows:
+        fr = pd.DataFrame({"row": np.concatenate(out.fail_rows), "name": np.concatenate(out.fail_names),
+                           "sev": np.concatenate(out.fail_sev), "field": np.concatenate(out.fail_field)})
+        fr = fr.sort_values(["row", "sev"], ascending=[True, False], kind="stable")
+        g = fr.groupby("row", sort=True)
+        qrows = g.size().index.to_numpy()
+        names = g["name"].agg(";".join)
+        sevs = g["sev"].max().map({v: k for k, v in _SEVERITY_ORDER.items()})
+        fields = g["field"].first()
+    else:
+        qrows = np.zeros(0, np.int64)
+        names = sevs = fields = pd.Series([], dtype=object)
+    bad = np.zeros(n, bool)
+    bad[qrows] = True
+    src_rows = batch.iloc[qrows]
+    raw = _raw_of_rows(data, src_rows, input_cols)
+    line = src_rows["line"] if "line" in batch else pd.Series([pd.NA] * len(src_rows))
+    if "source" in batch and suite != "water_samples":
+        src = src_rows["source"].astype(str).to_numpy()
+    else:
+        src = np.full(len(src_rows), source or f"gate:{suite}", dtype=object)
+    quarantined = pd.DataFrame({
+        "file": np.full(len(qrows), file, dtype=object),
+        "line": pd.to_numeric(pd.Series(np.asarray(line, dtype=object)), errors="coerce").to_numpy(float)
+        if len(qrows) else np.zeros(0, float),
+        "field": np.asarray(fields, dtype=object),
+        "reason": [" ; ".join(f"{nm}: {out.descr.get(nm, nm)}" for nm in s.split(";")) for s in names],
+        "raw": np.asarray(raw, dtype=object),
+        "source": src,
+        "expectations": np.asarray(names, dtype=object),
+        "severity": np.asarray(sevs, dtype=object),
+        "row": qrows.astype(np.int64),
+    })
+    quarantined["line"] = quarantined["line"].astype("Int64")
+    return quarantined, bad
 
 
 def run_gate(
@@ -578,16 +426,18 @@ def run_gate(
     data : DataFrame
         The batch (for ``hourly_readings`` the tidy model of
         :mod:`envquality.model`; see ``docs/quality.md`` for the others).
+        Optional ``line`` / ``raw`` columns and ``attrs["raw_of"]`` give the
+        quarantine rows their input line and raw text (module docstring).
     suite : str
         One of :data:`envquality.quality.config.SUITES`.
     window, expected_stations
-        Hourly readings only, see :func:`prepare`.
+        Hourly readings only, see :func:`~envquality.quality.derive.prepare`.
     file, source : str
         Written into the quarantine rows.
     build_docs : bool, default True
-        Run the suite's checkpoint (stores the result and rebuilds the
-        operator Data Docs, made offline by :func:`make_offline`); with
-        False only the validation definition runs (faster).
+        Render this validation's operator Data Docs page (incremental,
+        offline, escaped; :mod:`envquality.quality.docs`).  The result is
+        stored (escaped) either way.
     config : dict, optional
         Thresholds (default :func:`~envquality.quality.config.load_thresholds`).
     known_stations : sequence of str, optional
@@ -598,187 +448,40 @@ def run_gate(
     input_cols = [str(c) for c in data.columns]
     t0 = _time.perf_counter()
     batch = prepare(suite, data, config=cfg, window=window, expected_stations=expected_stations)
-    t_prep = _time.perf_counter() - t0
-    params = expectation_parameters(suite, cfg)
-    if known_stations is not None and "known_stations" in params:
-        params["known_stations"] = sorted(set(params["known_stations"]) | {str(x) for x in known_stations})
-    ctx = get_context()
     t1 = _time.perf_counter()
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        if build_docs:
-            cp = ctx.checkpoints.get(suite)
-            start = _time.time()
-            cres = cp.run(batch_parameters={"dataframe": batch}, expectation_parameters=params)
-            vres = list(cres.run_results.values())[0]
-            docs_path = data_docs_dir() / "index.html"
-            make_offline(data_docs_dir(), since=start - 1)
-        else:
-            vd = ctx.validation_definitions.get(suite)
-            vres = vd.run(batch_parameters={"dataframe": batch}, expectation_parameters=params,
-                          result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False,
-                                         "partial_unexpected_count": 20})
-            docs_path = None
-    t_gx = _time.perf_counter() - t1
-
-    n = len(batch)
-    fail_names: list[np.ndarray] = []
-    fail_sev: list[np.ndarray] = []
-    fail_rows: list[np.ndarray] = []
-    fail_field: list[np.ndarray] = []
-    rows, warnings_, critical = [], [], []
-    descr: dict[str, str] = {}
-    for er in vres.results:
-        ec = er.expectation_config
-        meta = ec.meta or {}
-        name = meta.get("name", ec.type)
-        level = meta.get("level", "batch")
-        sev = _severity_of(ec)
-        col = ec.kwargs.get("column") or ",".join(ec.kwargs.get("column_list", []) or []) or None
-        res = er.result or {}
-        exc = (er.exception_info or {}).get("raised_exception", False)
-        idx = res.get("unexpected_index_list") if level == "row" else None
-        n_q = 0
-        if level == "row" and idx and not exc:
-            if isinstance(idx[0], dict):  # compound-column expectations may return dicts
-                idx = [d.get("index", d.get("row")) for d in idx]
-            ii = np.unique(np.asarray(idx, dtype=np.int64))
-            n_q = len(ii)
-            fail_rows.append(ii)
-            fail_names.append(np.full(len(ii), name, dtype=object))
-            fail_sev.append(np.full(len(ii), _SEVERITY_ORDER.get(sev, 2)))
-            fail_field.append(np.full(len(ii), _FIELD_OF.get(col or "", col or ""), dtype=object))
-            descr[name] = ec.description or name
-        observed = _fmt_observed(res.get("observed_value"))
-        rows.append({
-            "suite": suite, "expectation": name, "type": ec.type, "column": col, "level": level,
-            "severity": sev, "success": bool(er.success) and not exc,
-            "unexpected_count": res.get("unexpected_count"), "unexpected_percent": res.get("unexpected_percent"),
-            "observed": observed, "quarantined": n_q, "threshold": meta.get("threshold", ""),
-        })
-        if not er.success or exc:
-            desc = ec.description or name
-            if exc:
-                desc += f" (error: {(er.exception_info or {}).get('exception_message')})"
-                sev = "critical"
-            f = Finding(suite, name, sev, ec.type, col, desc, observed, res.get("unexpected_count"),
-                        res.get("unexpected_percent"), meta.get("threshold", ""))
-            if sev == "critical":
-                critical.append(f)
-            elif sev == "warning":
-                warnings_.append(f)
+    vres, docs_path = _validate(batch, suite, _parameters(suite, cfg, known_stations), build_docs=build_docs,
+                                cfg=cfg)
+    t2 = _time.perf_counter()
+    out = _read_results(vres, suite)
     absent = batch.attrs.get("absent_stations") or []
     if absent:
-        warnings_.append(Finding(suite, "hourly.stations_absent", "warning", "gate", "station",
-                                 f"{len(absent)} expected station(s) sent nothing: {', '.join(absent[:20])}"))
-
-    # quarantine
-    if fail_rows:
-        fr = pd.DataFrame({"row": np.concatenate(fail_rows), "name": np.concatenate(fail_names),
-                           "sev": np.concatenate(fail_sev), "field": np.concatenate(fail_field)})
-        fr = fr.sort_values(["row", "sev"], ascending=[True, False], kind="stable")
-        g = fr.groupby("row", sort=True)
-        qrows = g.size().index.to_numpy()
-        names = g["name"].agg(";".join)
-        sevs = g["sev"].max().map({v: k for k, v in _SEVERITY_ORDER.items()})
-        fields = g["field"].first()
-    else:
-        qrows = np.zeros(0, np.int64)
-        names = sevs = fields = pd.Series([], dtype=object)
-    bad = np.zeros(n, bool)
-    bad[qrows] = True
-    src_rows = batch.iloc[qrows]
-    raw_cols = [c for c in input_cols if c not in ("raw", "line")]
-    if "raw" in batch:
-        raw = src_rows["raw"].astype(str)
-    else:
-        raw = _raw_text(src_rows, raw_cols) if raw_cols else pd.Series([""] * len(src_rows))
-    line = src_rows["line"] if "line" in batch else pd.Series([pd.NA] * len(src_rows))
-    if "source" in batch and suite != "water_samples":
-        src = src_rows["source"].astype(str).to_numpy()
-    else:
-        src = np.full(len(src_rows), source or f"gate:{suite}", dtype=object)
-    quarantined = pd.DataFrame({
-        "file": np.full(len(qrows), file, dtype=object),
-        "line": pd.array(np.asarray(line, dtype=object), dtype="Int64") if len(qrows) else pd.array([], "Int64"),
-        "field": np.asarray(fields, dtype=object),
-        "reason": [" ; ".join(f"{nm}: {descr.get(nm, nm)}" for nm in s.split(";")) for s in names],
-        "raw": np.asarray(raw, dtype=object),
-        "source": src,
-        "expectations": np.asarray(names, dtype=object),
-        "severity": np.asarray(sevs, dtype=object),
-        "row": qrows.astype(np.int64),
-    })
+        out.warnings.append(Finding(suite, "hourly.stations_absent", "warning", "gate", "station",
+                                    f"{len(absent)} expected station(s) sent nothing: {', '.join(absent[:20])}"))
+    quarantined, bad = _quarantine(batch, data, out, input_cols, suite=suite, file=file, source=source)
     keep_cols = input_cols + (["likely_dust"] if "likely_dust" in batch and "likely_dust" not in input_cols else [])
     passed = batch.loc[~bad, [c for c in keep_cols if c in batch]]
-    summary = pd.DataFrame(rows)
     info = {
-        "rows": n, "passed": int((~bad).sum()), "quarantined": int(bad.sum()),
-        "seconds_prepare": round(t_prep, 4), "seconds_gx": round(t_gx, 4),
+        "rows": len(batch), "passed": int((~bad).sum()), "quarantined": int(bad.sum()),
+        "seconds_prepare": round(t1 - t0, 4), "seconds_gx": round(t2 - t1, 4),
         "likely_dust_rows": int(batch["likely_dust"].sum()) if "likely_dust" in batch else 0,
         "absent_stations": absent, "run_time": str(getattr(vres.meta.get("run_id"), "run_time", "")),
+        "period": _period(batch, suite),
     }
-    result = GateResult(suite, passed, quarantined, warnings_, critical, not critical, summary, docs_path, info)
-    for f in critical:
+    result = GateResult(suite, passed, quarantined, out.warnings, out.critical, not out.critical,
+                        pd.DataFrame(out.summary), docs_path, info)
+    for f in out.critical:
         log.error("quality gate: %s", f.message())
-    for f in warnings_:
+    for f in out.warnings:
         log.warning("quality gate: %s", f.message())
     return result
 
 
-# --------------------------------------------------------------------------- offline Data Docs
-_EXTERNAL_TAG = re.compile(
-    r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>|<link[^>]*\bhref=\"https?://[^\"]*\"[^>]*/?>",
-    re.I)
-_S3_IMAGES = "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/"
-_OFFLINE_MARK = "<!-- envquality: offline -->"
-_OFFLINE_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC",sans-serif;margin:0;padding:0 1rem;
-color:#222;background:#fff}
-a{color:#0b5cad} img{max-width:220px}
-table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem} td,th{border:1px solid #ccc;padding:.25rem .5rem;
-vertical-align:top} th{background:#f2f2f2}
-.container-fluid,.row{display:block} .col-md-2,.col-md-8,.col-md-10,.col-12{display:block;width:auto}
-.card{border:1px solid #ddd;border-radius:4px;margin:.75rem 0;padding:.5rem}
-.card-header{font-weight:bold;background:#f7f7f7;padding:.3rem}
-.badge{padding:0 .3rem;border-radius:3px;background:#eee} .text-danger{color:#b00} .text-success{color:#070}
-.fa:before,.fas:before{content:""} .sticky{position:static} nav,.navbar{padding:.5rem 0;border-bottom:1px solid #ddd}
-.collapse{display:block} .d-none{display:none} ul.nav{list-style:none;padding-left:0}
-"""
-
-
-def make_offline(folder: Path | str, since: float | None = None) -> int:
-    """Make Data Docs pages load nothing from the internet; returns the pages changed.
-
-    GX pages reference Bootstrap, jQuery, bootstrap-table, Font Awesome and
-    Vega from public CDNs and the GX logo from S3.  This strips those tags,
-    points the logo at the local ``static/images`` copy and adds a small local
-    stylesheet, so the pages read well offline (tables and text are plain
-    HTML; only the interactive table filters and Vega charts are lost).
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        return 0
-    css = folder / "static" / "styles" / "envquality-offline.css"
-    css.parent.mkdir(parents=True, exist_ok=True)
-    if not css.exists() or css.read_text(encoding="utf-8") != _OFFLINE_CSS:
-        css.write_text(_OFFLINE_CSS, encoding="utf-8")
-    changed = 0
-    for page in folder.rglob("*.html"):
-        if since is not None and page.stat().st_mtime < since and page.name != "index.html":
-            continue
-        text = page.read_text(encoding="utf-8")
-        if _OFFLINE_MARK in text:
-            continue
-        depth = len(page.relative_to(folder).parts) - 1
-        rel = "../" * depth
-        text = _EXTERNAL_TAG.sub("", text)
-        text = text.replace(_S3_IMAGES, rel + "static/images/")
-        text = text.replace("</head>", f'<link rel="stylesheet" href="{rel}static/styles/envquality-offline.css">'
-                                       f"\n{_OFFLINE_MARK}\n</head>", 1)
-        page.write_text(text, encoding="utf-8")
-        changed += 1
-    return changed
+def _period(batch: pd.DataFrame, suite: str) -> tuple[str, str] | None:
+    """First and last time (or day) of the whole batch, quarantined rows included (ISO text)."""
+    col = {"hourly_readings": "time", "daily_values": "date", "daily_city": "date"}.get(suite)
+    if col is None or col not in batch or not len(batch):
+        return None
+    t = pd.to_datetime(batch[col], errors="coerce")
+    if t.notna().sum() == 0:
+        return None
+    return t.min().isoformat(), t.max().isoformat()

@@ -1,11 +1,30 @@
-"""Stop a publish after a critical data-quality failure; write the operator alert.
+"""The publication guard: decide from the stored data of a day whether it may go public.
 
-The map/site publisher calls :func:`guard_publish` with the gate results of
-the run before it replaces any public page.  On a critical failure it writes
-an alert record (a JSON file in ``var/alerts/`` and one ERROR log line) and
-raises :class:`PublishBlocked`; the publisher then leaves the last good
-public pages where they are.  Warnings never block; they are listed in the
-alert of a blocked run and in the operator Data Docs.
+:func:`check_day` looks at the **data of the day being published** in the
+store, never only at ingest metadata (which can be absent: an ingest whose
+every row was quarantined has no period).  A day D (the hours ending
+D 01:00 … D+1 00:00 CST, docs/conventions.md) is blocked when
+
+1. **coverage** — the stored values of the six hourly pollutants of the
+   registry's assessment stations are fewer than ``publish.coverage_min``
+   (thresholds.yaml) of stations × 24 × 6 (a day whose every row was
+   quarantined has coverage 0);
+2. **critical gate outcome** — a delivery that touches the day (wrote a
+   reading of the day, or an ingest whose period overlaps it, or a reported
+   daily value of the day) had a critical quality-gate outcome;
+3. **ungated data** — such a delivery never went through the gate
+   (``ingest --no-gate``: ``gate_status`` NULL).  An explicit operator
+   :class:`Override` (who and why) lifts this rule only; it is logged and
+   written to the alerts folder;
+4. **implausible values** — a stored value of the day lies outside the
+   gate's physical range (``hourly.ranges``), however it got there.
+
+:func:`require_publishable` is what publishers call: it returns the
+:class:`GuardDecision` when the day may go public, else writes an alert
+record (JSON in ``var/alerts/`` and one ERROR log line) and raises
+:class:`PublishBlocked` with the reasons; the publisher then leaves the last
+good public pages where they are.  :func:`guard_publish` blocks on in-memory
+gate results (a critical failure of the batch being published).
 
 >>> from envquality.quality.gate import GateResult, Finding
 >>> import pandas as pd, tempfile
@@ -30,7 +49,10 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-__all__ = ["PublishBlocked", "guard_publish", "write_alert", "alerts_dir", "ALERTS_DIR_ENV"]
+from envquality.quality.guard_day import GuardDecision, Override, check_day
+
+__all__ = ["PublishBlocked", "guard_publish", "write_alert", "alerts_dir", "ALERTS_DIR_ENV", "check_day",
+           "require_publishable", "GuardDecision", "Override"]
 
 log = logging.getLogger("envquality.quality.publish")
 
@@ -41,11 +63,19 @@ ALERTS_DIR_ENV = "ENVQUALITY_ALERTS_DIR"
 class PublishBlocked(RuntimeError):
     """A critical data-quality failure: do not publish; keep the last good pages."""
 
-    def __init__(self, reason: str, alert_path: Path | None = None, findings: list | None = None):
+    def __init__(self, reason: str, alert_path: Path | None = None, findings: list | None = None,
+                 decision: "GuardDecision | None" = None):
         super().__init__(reason)
         self.reason = reason
         self.alert_path = alert_path
         self.findings = findings or []
+        #: The :class:`GuardDecision` of a day that was refused (None for in-memory gate results).
+        self.decision = decision
+
+    @property
+    def reasons(self) -> list[str]:
+        """Every reason the publish was refused."""
+        return list(self.decision.reasons) if self.decision is not None else [self.reason]
 
 
 def alerts_dir() -> Path:
@@ -68,7 +98,7 @@ def _as_list(gate_results) -> list:
 
 
 def write_alert(reason: str, gate_results: Iterable = (), *, level: str = "critical",
-                alerts_dir: str | Path | None = None) -> Path:
+                alerts_dir: str | Path | None = None, extra: dict | None = None) -> Path:
     """Write an alert record ``<alerts>/<UTC time>-<level>.json`` and log one line; returns the path."""
     folder = Path(alerts_dir) if alerts_dir is not None else globals()["alerts_dir"]()
     folder.mkdir(parents=True, exist_ok=True)
@@ -86,6 +116,7 @@ def write_alert(reason: str, gate_results: Iterable = (), *, level: str = "criti
              "docs": str(r.docs_path) if r.docs_path else None}
             for r in results
         ],
+        **(extra or {}),
     }
     path = folder / f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{level}.json"
     path.write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
@@ -110,3 +141,26 @@ def guard_publish(gate_results, *, alerts_dir: str | Path | None = None) -> None
     reason = f"critical data-quality failure: {what}"
     path = write_alert(reason, results, alerts_dir=alerts_dir)
     raise PublishBlocked(reason, path, findings)
+
+
+def require_publishable(engine, day, *, override: Override | None = None,
+                        alerts_dir: str | Path | None = None, config: dict | None = None) -> GuardDecision:
+    """:func:`check_day`, raising :class:`PublishBlocked` (after writing an alert) when the day is blocked.
+
+    An applied override is written to the alerts folder (level ``override``)
+    and logged, so every publish of ungated data leaves a record of who
+    allowed it and why.
+    """
+    decision = check_day(engine, day, override=override, config=config)
+    if decision.override_applied and override is not None:
+        write_alert(f"operator override for {decision.day}: {override.operator}: {override.reason}",
+                    level="override", alerts_dir=alerts_dir,
+                    extra={"day": str(decision.day), "lifted": decision.lifted, "operator": override.operator,
+                           "override_reason": override.reason})
+    if decision.allowed:
+        return decision
+    reason = f"publication of {decision.day} blocked: " + "; ".join(decision.reasons)
+    path = write_alert(reason, alerts_dir=alerts_dir, extra={"day": str(decision.day),
+                                                             "reasons": decision.reasons,
+                                                             "coverage": decision.coverage})
+    raise PublishBlocked(reason, path, decision=decision)

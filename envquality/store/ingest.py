@@ -394,7 +394,7 @@ def ingest_file(
         result.rows_rejected = _meta_int(meta, "rows_rejected", 0 if rejected is None else len(rejected))
         result.rows_duplicate = _meta_int(meta, "rows_duplicate", 0)
         result.rows_in = _meta_int(meta, "rows_in", result.rows_ok + result.rows_rejected + result.rows_duplicate)
-        if gate is not None and len(frame) and not _is_daily(frame):
+        if gate is not None and len(frame):  # hourly and daily frames alike (envquality.quality.entry)
             frame, rejected = _apply_gate(gate, frame, rejected, name, source, result)
 
         # 4. one transaction

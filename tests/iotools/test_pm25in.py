@@ -41,7 +41,7 @@ def test_real_sample_every_city(city):
     assert meta["rows_duplicate"] == dups * 8  # eight values per record
     assert len(rejected) == 0  # no conflicting duplicates, nothing unreadable in the sample
     assert len(data) == (records - dups) * 8
-    assert list(data.columns) == ["station", "time", "pollutant", "value", "city", "suspect_frozen"]
+    assert list(data.columns) == ["station", "time", "pollutant", "value", "city", "suspect_frozen", "line"]
     assert str(data["time"].dtype) == "datetime64[ns, Asia/Shanghai]"
     assert data["time"].min() == cst("2020-04-02 08:00")
     assert data["time"].max() == cst("2020-04-08 03:00")

@@ -76,3 +76,18 @@ def test_cli_exit_status(tmp_path, clean_day, capsys):
     assert len(qf) == int((b["pollutant"] == "so2").sum())
     assert {"file", "line", "field", "reason", "raw", "source", "expectations"} <= set(qf.columns)
     assert main(["validate", "--no-docs", "--date", "2024-07-10", "--bad-fraction", "0"]) == 0
+
+
+def test_stored_validation_results_are_pruned_to_the_retention_setting(clean_day, tmp_path, monkeypatch):
+    from envquality.quality.config import load_thresholds
+    from envquality.quality.gate import results_dir
+
+    monkeypatch.setenv("ENVQUALITY_SITE_DIR", str(tmp_path / "site"))
+    cfg = load_thresholds()
+    cfg["data_docs"]["keep_results"] = 2
+    df, codes = clean_day
+    for _ in range(4):
+        run_gate(df.head(300), build_docs=True, config=cfg)
+    assert len(list(results_dir().rglob("*.json"))) == 2
+    pages = list((data_docs_dir() / "validations").rglob("*.html"))
+    assert len(pages) == 2  # a pruned result loses its page too

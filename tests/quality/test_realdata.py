@@ -76,3 +76,16 @@ def test_dust_storm_passes_and_is_flagged():
     res = run_gate(big, build_docs=False)
     assert res.publish_allowed and len(res.quarantined) == 0
     assert res.passed.loc[(res.passed["station"] == st) & (res.passed["pollutant"] == "pm10"), "likely_dust"].all()
+
+
+def test_quarantined_rows_keep_physical_line_and_raw_text(lanzhou):
+    """All gate-quarantined rows of the real 兰州.csv carry their input line and its exact text (issue 9)."""
+    res = run_gate(lanzhou.data, build_docs=False, file=str(PM25IN), source="pm25in")
+    q = res.quarantined
+    assert len(q) > 1000
+    assert q["line"].notna().all()
+    physical = PM25IN.read_text(encoding="utf-8-sig").split("\n")
+    expected = [physical[int(n) - 1].rstrip("\r") for n in q["line"]]
+    assert q["raw"].tolist() == expected
+    assert not q["raw"].str.contains("station=").any()  # not a rebuilt col=value text
+    assert "line" in res.passed and res.passed["line"].notna().all()
