@@ -38,6 +38,7 @@ HJ 663 practice (ratios 1 decimal, concentrations integers).
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -344,7 +345,7 @@ class _Context:
         i0 = (first - self.d.days[0]).astype(int)
         if i0 < 0:
             return np.full(len(self.divisions), np.nan), np.zeros(len(self.divisions))
-        n = 366 if pd.Timestamp(f"{year}-12-31").dayofyear == 366 else 365
+        n = 366 if calendar.isleap(year) else 365
         x = self.d.pm[(key, var)][:, i0:i0 + n]
         return np.nansum(x, axis=1), (~np.isnan(x)).sum(axis=1)
 
