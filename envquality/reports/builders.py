@@ -420,7 +420,7 @@ def _failing(cls: pd.DataFrame, sources: pd.DataFrame, year: int, names: pd.Data
     counts = sel.groupby("source").size()
     bad = sel[~sel["compliant"].astype(bool)]
     cols = ["source_id", "source_name", "entity_code", "entity_name_zh", "entity_name_en", "source_type", "level",
-            "n_samplings", "n_failing", "months_failing", "worst_class", "deciding", "max_multiple"]
+            "n_samplings", "n_failing", "months_failing", "worst_class", "deciding", "exceeding", "max_multiple"]
     if bad.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     wc = pd.to_numeric(bad["water_class"], errors="coerce") if "water_class" in bad else \
@@ -428,13 +428,15 @@ def _failing(cls: pd.DataFrame, sources: pd.DataFrame, year: int, names: pd.Data
     mm = pd.to_numeric(bad["max_multiple"], errors="coerce") if "max_multiple" in bad else \
         pd.Series(np.nan, index=bad.index)
     dec = bad["deciding"].fillna("").astype(str) if "deciding" in bad else pd.Series("", index=bad.index)
-    g = pd.DataFrame({"source": bad["source"].astype(str), "month": bad["_month"], "cls": wc, "mm": mm, "dec": dec}) \
-        .groupby("source")
+    exc = bad["exceeding"].fillna("").astype(str) if "exceeding" in bad else pd.Series("", index=bad.index)
+    g = pd.DataFrame({"source": bad["source"].astype(str), "month": bad["_month"], "cls": wc, "mm": mm, "dec": dec,
+                      "exc": exc}).groupby("source")
     agg = pd.DataFrame({
         "n_failing": g.size(),
         "months_failing": g["month"].agg(lambda s: ",".join(str(m) for m in sorted(set(s)))),
         "worst_class": g["cls"].max().map(lambda c: _CLASS.get(int(c), "") if c == c else ""),
         "deciding": g["dec"].agg(lambda s: "|".join(sorted({x for v in s for x in v.split("|") if x}))),
+        "exceeding": g["exc"].agg(lambda s: "|".join(sorted({x for v in s for x in v.split("|") if x}))),
         "max_multiple": g["mm"].max(),
     })
     src = sources.set_index(sources["id"].astype(str))

@@ -103,6 +103,7 @@ COLUMNS: dict[str, Column] = {
     "n_samplings": _C("监测次数", "samplings", "", 0), "n_failing": _C("不达标次数", "failing samplings", "", 0),
     "months_failing": _C("不达标月份", "failing months"), "worst_class": _C("最差类别", "worst class"),
     "deciding": _C("定类项目", "deciding parameters"),
+    "exceeding": _C("超标项目", "exceeding parameters"),
     "max_multiple": _C("最大超标倍数", "largest exceedance multiple", "", 2),
 }
 for _item in ("so2_mean", "so2_p98", "no2_mean", "no2_p98", "pm10_mean", "pm10_p95", "pm25_mean", "pm25_p95",

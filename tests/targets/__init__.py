@@ -40,7 +40,7 @@ def synthetic_daily(start: str, end: str, seed: int = 7, divisions=DIVISIONS) ->
     rng = np.random.default_rng(seed)
     dates = pd.date_range(start, end, freq="D")
     n, e = len(dates), len(divisions)
-    season = 1.0 + 0.5 * np.cos(2 * np.pi * (dates.dayofyear.to_numpy() - 15) / 365.25)
+    season = 1.0 + 0.5 * np.cos(2 * np.pi * (dates.day_of_year.to_numpy() - 15) / 365.25)
     level = rng.gamma(6.0, 1.0 / 6.0, size=(e, n)) * season * rng.uniform(0.8, 1.2, size=(e, 1))
     out = pd.DataFrame({
         "entity": np.repeat(list(divisions), n), "date": np.tile(dates.values, e),
