@@ -31,7 +31,7 @@ from envquality.stats.assessment import DAILY_INDICATORS, compare_periods, perio
 from envquality.stats.datasets import PROVINCE, province_row
 from envquality.stats.validity import month_minimum
 from envquality.targets import GOOD_DAY_RATIO_TARGET
-from envquality.targets.daily import daily_arrays, read_daily
+from envquality.targets.daily import PROGRESS_INDICATORS, daily_arrays, read_daily
 from envquality.targets.progress import WaterInput, county_and_above, progress_from_daily, read_water_input
 
 __all__ = ["monthly_report", "annual_report", "water_report", "period_figures", "ranking_table",
@@ -48,9 +48,9 @@ def _registry(registry=None):
     return registry or default_registry()
 
 
-def _daily(source, start: dt.date, end: dt.date) -> pd.DataFrame:
+def _daily(source, start: dt.date, end: dt.date, indicators=None) -> pd.DataFrame:
     if isinstance(source, sa.Engine):
-        return read_daily(source, start, end)
+        return read_daily(source, start, end, indicators=indicators)
     frame = source
     d = pd.to_datetime(frame["date"])
     return frame.loc[((d >= pd.Timestamp(start)) & (d <= pd.Timestamp(end))).to_numpy()]
@@ -307,8 +307,10 @@ def annual_report(source, year: int, *, registry=None, targets=None, water: Wate
 
     tg = load_targets() if targets is None else list(targets)
     # on 31 December nothing is projected: the history needed is last year and change baselines
-    first = min([year - 1] + [int(t.baseline_year) for t in tg if t.baseline_year])
-    daily = _daily(source, dt.date(first, 1, 1), end)
+    daily = _daily(source, dt.date(year - 1, 1, 1), end)
+    for base in sorted({int(t.baseline_year) for t in tg if t.baseline_year and t.baseline_year < year - 1}):
+        daily = pd.concat([_daily(source, dt.date(base, 1, 1), dt.date(base, 12, 31), PROGRESS_INDICATORS),
+                           daily], ignore_index=True)
     if water is None and isinstance(source, sa.Engine):
         water = read_water_input(source)
     data = DailyArrays(daily, divisions, dt.date(year - 1, 1, 1), end)

@@ -138,7 +138,15 @@ class Table:
     frame: pd.DataFrame
 
     def rounded(self) -> pd.DataFrame:
-        """The frame with every numeric column rounded once to its reported decimals."""
+        """The frame with every numeric column rounded once to its reported decimals (computed once)."""
+        cached = self.__dict__.get("_rounded")
+        if cached is not None and cached[0] is self.frame:
+            return cached[1].copy()
+        out = self._round()
+        self.__dict__["_rounded"] = (self.frame, out)
+        return out.copy()
+
+    def _round(self) -> pd.DataFrame:
         out = self.frame.copy()
         for c in out.columns:
             meta = column(c)

@@ -21,7 +21,8 @@ import xarray as xr
 
 from envquality.stats.assessment import DAILY_INDICATORS, daily_aqi_by_date
 
-__all__ = ["read_daily", "daily_from_tidy", "daily_arrays", "city_dataset", "with_aqi", "DUST_INDICATOR"]
+__all__ = ["read_daily", "daily_from_tidy", "daily_arrays", "city_dataset", "with_aqi", "DUST_INDICATOR",
+           "PROGRESS_INDICATORS"]
 
 #: ``daily_stat`` indicator of a dust-affected city-day (value 1); when no such
 #: rows exist, dust days come from PM readings the gate flagged ``likely_dust``.
@@ -40,8 +41,16 @@ def _prefer_computed(long: pd.DataFrame) -> pd.DataFrame:
     return long.drop_duplicates(["entity", "date", "indicator"]).drop(columns="_rank")
 
 
-def read_daily(engine: sa.Engine, start, end, *, entities=None) -> pd.DataFrame:
+#: What the progress of the air targets reads: AQI, particulates, dust (gases only on dust days).
+PROGRESS_INDICATORS: tuple[str, ...] = ("aqi", "pm25_24h", "pm10_24h", DUST_INDICATOR)
+
+
+def read_daily(engine: sa.Engine, start, end, *, entities=None, indicators=None) -> pd.DataFrame:
     """Wide daily frame of the divisions from ``daily_stat`` for [start, end].
+
+    ``indicators`` limits what is read (default all daily indicators, AQI
+    and dust); with :data:`PROGRESS_INDICATORS` the gases are read for the
+    dust-flagged days only (to tell a dust-caused exceedance).
 
     Values a rule set computed win over source-reported values
     (``ruleset`` ``reported:*``).  Days without rows are absent (treated as
@@ -49,20 +58,44 @@ def read_daily(engine: sa.Engine, start, end, *, entities=None) -> pd.DataFrame:
     :data:`DUST_INDICATOR`, else the ``likely_dust`` flags of stored PM
     readings (:func:`envquality.pipeline.daily_figures` uses the same rule).
     """
-    t = sa.table("daily_stat", sa.column("entity_kind"), sa.column("entity"), sa.column("date"),
-                 sa.column("indicator"), sa.column("ruleset"), sa.column("value"))
-    wanted = list(DAILY_INDICATORS) + ["aqi", DUST_INDICATOR]
-    q = (sa.select(t.c.entity, t.c.date, t.c.indicator, t.c.ruleset, t.c.value)
-         .where(t.c.entity_kind == "city", t.c.date >= _day(start), t.c.date <= _day(end),
-                t.c.indicator.in_(wanted)))
-    if entities is not None:
-        q = q.where(t.c.entity.in_([str(e) for e in entities]))
+    wanted = list(indicators) if indicators is not None else list(DAILY_INDICATORS) + ["aqi", DUST_INDICATOR]
+    gases = [c for c in DAILY_INDICATORS if c not in wanted]
     with engine.connect() as conn:
-        long = pd.DataFrame(conn.execute(q).all(), columns=["entity", "date", "indicator", "ruleset", "value"])
+        long = _fetch_daily(conn, _day(start), _day(end), wanted, entities)
+        if gases and DUST_INDICATOR in wanted and (long["indicator"] == DUST_INDICATOR).any():
+            long = pd.concat([long, _fetch_daily(conn, _day(start), _day(end), gases, entities, dust_days=True)],
+                             ignore_index=True)
         dust_from_readings = None
         if not (long["indicator"] == DUST_INDICATOR).any():
             dust_from_readings = _dust_from_readings(conn, start, end)
     return _widen(long, dust_from_readings)
+
+
+def _fetch_daily(conn: sa.Connection, start: dt.date, end: dt.date, indicators: list[str],
+                 entities=None, *, dust_days: bool = False) -> pd.DataFrame:
+    """City rows of ``daily_stat`` as columns, through the DBAPI cursor (parameterised SQL, plain tuples)."""
+    from envquality.store.engine import is_postgres
+
+    pg = is_postgres(conn)
+    ph = "%s" if pg else "?"
+    sql = ("SELECT entity, date, indicator, ruleset, value FROM daily_stat s WHERE entity_kind = " + ph
+           + f" AND date >= {ph} AND date <= {ph} AND indicator IN ({', '.join([ph] * len(indicators))})")
+    if dust_days:  # primary-key lookups of the dust row of the same division and day
+        sql += (" AND EXISTS (SELECT 1 FROM daily_stat d WHERE d.entity_kind = s.entity_kind AND d.entity = s.entity"
+                f" AND d.date = s.date AND d.indicator = '{DUST_INDICATOR}' AND d.value = 1)")
+    params: list = ["city", start if pg else start.isoformat(), end if pg else end.isoformat(), *indicators]
+    if entities is not None:
+        ents = [str(e) for e in entities]
+        sql += f" AND entity IN ({', '.join([ph] * len(ents))})" if ents else " AND 1 = 0"
+        params += ents
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    finally:
+        cur.close()
+    return pd.DataFrame.from_records(rows, columns=["entity", "date", "indicator", "ruleset", "value"],
+                                     coerce_float=True)
 
 
 def _widen(long: pd.DataFrame, dust_pairs: pd.DataFrame | None) -> pd.DataFrame:

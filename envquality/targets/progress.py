@@ -51,7 +51,7 @@ import sqlalchemy as sa
 
 from envquality.standards.rounding import round_half_even
 from envquality.stats.assessment import daily_aqi_by_date
-from envquality.targets.daily import daily_arrays, read_daily, with_aqi
+from envquality.targets.daily import PROGRESS_INDICATORS, daily_arrays, read_daily, with_aqi
 from envquality.targets.schema import Target, load_targets
 
 __all__ = ["progress_table", "progress_from_daily", "PROGRESS_COLUMNS", "STATUSES", "good_days_needed",
@@ -613,7 +613,8 @@ def progress_from_daily(daily: pd.DataFrame, day, targets: Sequence[Target] | No
     rows: list[dict] = []
     air = [t for t in targets if t.metric != "water_source_compliance"]
     if air:
-        frame = with_aqi(daily)
+        # a stored AQI (NaN: not defined that day) is taken as it is; only a frame without one gets it computed
+        frame = with_aqi(daily) if "aqi" not in daily or daily["aqi"].isna().all() else daily
         first = min([day.year - HISTORY_YEARS] + [int(t.baseline_year) for t in air if t.baseline_year])
         ctx = _Context(frame, day, divisions, first, seed)
     for t in targets:
@@ -639,7 +640,7 @@ def progress_table(engine: sa.Engine, day: dt.date, *, targets: Sequence[Target]
     day = _as_date(day)
     targets = load_targets() if targets is None else list(targets)
     first = min([day.year - HISTORY_YEARS] + [int(t.baseline_year) for t in targets if t.baseline_year])
-    daily = read_daily(engine, dt.date(first, 1, 1), day)
+    daily = read_daily(engine, dt.date(first, 1, 1), day, indicators=PROGRESS_INDICATORS)
     water = None
     if any(t.metric == "water_source_compliance" for t in targets):
         water = read_water_input(engine)
