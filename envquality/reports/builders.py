@@ -250,8 +250,7 @@ def _notes(stats: pd.DataFrame, dust: bool) -> list[str]:
 def _meta(stats: pd.DataFrame, source) -> dict:
     first = stats.iloc[0] if len(stats) else pd.Series(dtype=object)
     return {"rule sets": first.get("rulesets", ""), "limits": first.get("composite_limits", ""),
-            "data": "store daily_stat" if isinstance(source, sa.Engine) else "daily values from a file",
-            "generated": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()}
+            "data": "store daily_stat" if isinstance(source, sa.Engine) else "daily values from a file"}
 
 
 # ------------------------------------------------------------------ annual
@@ -389,8 +388,7 @@ def water_report(source, year: int, *, registry=None) -> Report:
                f"{DRINKING_WATER_TARGET} %.", *(["注意：水源地名录为模拟数据 / NOTE: the source registry is SIMULATED."]
                                               if "simulated" in w.registry and w.registry["simulated"].astype(str)
                                               .str.lower().isin(["true", "1"]).all() else [])],
-        meta={"sources": int(len(sources)), "samplings": int(len(cls)),
-              "generated": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()})
+        meta={"sources": int(len(sources)), "samplings": int(len(cls))})
 
 
 def _water_rows(r: pd.DataFrame, period: str) -> pd.DataFrame:

@@ -111,10 +111,10 @@ def province_good_days_needed(good: Sequence[int], valid: Sequence[int], days_le
     needed : int
     reachable : bool
 
-    >>> province_good_days_needed([300, 250], [300, 300], 65, 82.0)   # 2nd needs 50, 1st has spare
+    >>> province_good_days_needed([300, 300], [300, 300], 65, 82.0)   # 300/365 = 82.2 % each
     (0, True)
-    >>> province_good_days_needed([250, 250], [300, 300], 65, 82.0)
-    (100, True)
+    >>> province_good_days_needed([300, 250], [300, 300], 65, 82.0)   # 2 × 299.3 - 550 = 48.6
+    (49, True)
     """
     t = Fraction(str(threshold)) / 100
     w = [v + days_left for v in valid]
@@ -140,8 +140,8 @@ def mean_needed(sums: Sequence[float], counts: Sequence[int], days_left: int, th
     division means): ``(k·thr − Σ S_i/(n_i + L)) / Σ L/(n_i + L)``.  NaN
     with no remaining days.
 
-    >>> mean_needed([40 * 300], [300], 65, 38.0)   # (38·365 − 12000) / 65
-    28.76923076923077
+    >>> round(mean_needed([40 * 300], [300], 65, 38.0), 4)   # (38·365 − 12000) / 65
+    28.7692
     """
     if days_left <= 0 or not len(sums):
         return float("nan")
