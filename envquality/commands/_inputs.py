@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -46,6 +47,30 @@ def store_engine(args: argparse.Namespace):
             and not Path(u.database).is_file():
         raise InputError(u.database, None, "--db", "no store here (run `envquality demo`, or give --db / --input)")
     return make_engine(url)
+
+
+@contextlib.contextmanager
+def store_errors(what: str = "store"):
+    """A store without the tables (never migrated, another database) is an input error, not a traceback."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from envquality.iotools.common import InputError
+
+    errors: tuple[type[BaseException], ...] = (sa.exc.OperationalError, sa.exc.ProgrammingError, sqlite3.DatabaseError)
+    try:  # the columnar reads use the driver's cursor directly
+        import psycopg
+
+        errors += (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn)
+    except ImportError:  # pragma: no cover - PostgreSQL support not installed
+        pass
+    try:
+        yield
+    except errors as exc:
+        first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise InputError(what, None, "--db", f"cannot read the store ({first}); run `envquality demo` "
+                         "or the pipeline first") from None
 
 
 def daily_from_input(args: argparse.Namespace):

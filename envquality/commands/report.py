@@ -8,7 +8,7 @@ import re
 import sys
 
 from envquality.commands._inputs import (
-    add_source_options, daily_from_input, safe, store_engine, water_from_input,
+    add_source_options, daily_from_input, safe, store_engine, store_errors, water_from_input,
 )
 
 
@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     if bad:
         raise InputError(args.formats, None, "--formats", f"unknown format(s) {bad}; use {', '.join(FORMATS)}")
     try:
-        report = build(args)
+        with store_errors():
+            report = build(args)
     except ValueError as exc:
         if isinstance(exc, InputError):
             raise

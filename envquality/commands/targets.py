@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from envquality.commands._inputs import add_source_options, daily_from_input, safe, store_engine
+from envquality.commands._inputs import add_source_options, daily_from_input, safe, store_engine, store_errors
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,10 +53,12 @@ def run(args: argparse.Namespace) -> int:
         try:
             import sqlalchemy as sa
 
-            with engine.connect() as conn:
-                last = conn.execute(sa.text("SELECT MAX(date) FROM daily_stat WHERE entity_kind = 'city'")).scalar()
-            day = _day(args.date, pd.Timestamp(last).date() if last is not None else None)
-            table = progress_table(engine, day, targets=targets)  # type: ignore[arg-type]
+            with store_errors():
+                with engine.connect() as conn:
+                    last = conn.execute(sa.text("SELECT MAX(date) FROM daily_stat WHERE entity_kind = 'city'")
+                                        ).scalar()
+                day = _day(args.date, pd.Timestamp(last).date() if last is not None else None)
+                table = progress_table(engine, day, targets=targets)  # type: ignore[arg-type]
         finally:
             engine.dispose()
     if args.out:

@@ -223,7 +223,7 @@ def monthly_report(source, month: str, *, registry=None) -> Report:
     prev_y = period_figures(data, pd.Timestamp(f"{y - 1}-01-01"), prev.end_time.normalize())
     t_month = ranking_table(cur_m, prev_m, reg)
     t_ytd = ranking_table(cur_y, prev_y, reg)
-    dust = bool(daily["dust"].any()) if len(daily) else False
+    dust = bool("dust" in daily and daily["dust"].any())
     trend = _trend(data, y, m, dust)
     charts = _charts(t_month, trend, y, [f"{i}月" for i in range(1, m + 1)], f"{month}", dust)
     return Report(
@@ -323,7 +323,7 @@ def annual_report(source, year: int, *, registry=None, targets=None, water: Wate
                      "value_so_far", "value_so_far_dust_excluded", "threshold", "unit", "status"]]
     prog = prog.rename(columns={"entity_name": "entity_name_zh"})
     rank = ranking_table(stats, prev, reg)
-    dust = bool(daily["dust"].any())
+    dust = bool("dust" in daily and daily["dust"].any())
     trend = _trend(data, year, 12, dust)
     charts = _charts(rank, trend, year, [f"{i}月" for i in range(1, 13)], str(year), dust)
     return Report(

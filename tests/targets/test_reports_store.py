@@ -213,6 +213,7 @@ def test_cli(store, frame, tmp_path, capsys):
     (["report", "annual", "sixteen"], "expected a year"),
     (["targets", "--targets", "{bad}"], "field 'metric'"),
     (["targets", "--db", "sqlite:///nowhere/at/all.sqlite"], "no store here"),
+    (["report", "annual", "2016", "--db", "{empty}"], "cannot read the store"),
 ])
 def test_cli_errors_are_one_line(store, tmp_path, capsys, argv, needle):
     from envquality.cli import main
@@ -221,10 +222,12 @@ def test_cli_errors_are_one_line(store, tmp_path, capsys, argv, needle):
     bad.write_text("version: 1\ntargets:\n  - id: x\n    title: {zh: a, en: b}\n    scope: province\n"
                    "    metric: nope\n    comparator: '>='\n    threshold: 1\n    deadline: 2020\n"
                    "    source: {document: d}\n", encoding="utf-8")
-    argv = [a.replace("{bad}", str(bad)) for a in argv]
-    if "--db" not in argv and argv[0] != "report":
-        argv += ["--db", f"sqlite:///{store[1]}"]
-    if argv[0] == "report":
+    import sqlite3
+
+    empty = tmp_path / "empty.sqlite"
+    sqlite3.connect(empty).execute("CREATE TABLE other (a)").connection.close()
+    argv = [a.replace("{bad}", str(bad)).replace("{empty}", f"sqlite:///{empty}") for a in argv]
+    if "--db" not in argv:
         argv += ["--db", f"sqlite:///{store[1]}"]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
