@@ -232,3 +232,33 @@ def test_cli_errors_are_one_line(store, tmp_path, capsys, argv, needle):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert needle in err and "\n" not in err and "Traceback" not in err
+
+
+def test_dust_days_from_gate_flags_when_no_dust_rows(tmp_path):
+    """Without ``dust`` rows in daily_stat, a PM reading the gate flagged ``likely_dust`` marks its city-day."""
+    from envquality.store import schema as S
+    from envquality.store.registry_sync import sync_registry
+    from envquality.targets.daily import read_daily
+
+    from . import constant_days
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'd.sqlite'}")
+    upgrade_to_head(engine)
+    sync_registry(engine)
+    frame = constant_days("620100", "2024-04-01", "2024-04-03")
+    store_daily(engine, frame.assign(dust=False))
+    with engine.begin() as conn:
+        conn.execute(sa.delete(S.daily_stat).where(S.daily_stat.c.indicator == "dust"))
+        log = conn.execute(S.ingest_log.insert().values(source="t", file_or_url="t", status="ok",
+                                                        started_at=S.utcnow()).returning(S.ingest_log.c.id)).scalar_one()
+        sid = conn.execute(S.series.insert().values(station="1476A", pollutant="pm10")
+                           .returning(S.series.c.id)).scalar_one()
+        # the hour ending 2024-04-02 15:00 CST belongs to 2024-04-02
+        conn.execute(S.reading.insert().values(series_id=sid, time=pd.Timestamp("2024-04-02 15:00",
+                                               tz="Asia/Shanghai").to_pydatetime(), value=900.0,
+                                               flag="likely_dust", ingest_id=log))
+    wide = read_daily(engine, "2024-04-01", "2024-04-03")
+    engine.dispose()
+    assert wide.set_index("date")["dust"].to_dict() == {pd.Timestamp("2024-04-01"): False,
+                                                        pd.Timestamp("2024-04-02"): True,
+                                                        pd.Timestamp("2024-04-03"): False}
