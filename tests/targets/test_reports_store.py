@@ -174,6 +174,15 @@ def test_water_report_against_compliance(tmp_path):
     assert failing["worst_class"].isin(["I", "II", "III", "IV", "V", "劣V"]).all()
     assert len(report.table("monthly")) == 12 * 15
     report.write(tmp_path)
+    # the same from a samplings file on the command line
+    from envquality.cli import main
+
+    simulate_samples(reg, "2020-01", "2020-12", seed=3).to_csv(tmp_path / "samples.csv", index=False)
+    assert main(["report", "water", "2020", "--input", str(tmp_path / "samples.csv"), "--out",
+                 str(tmp_path / "cli")]) == 0
+    from_file = pd.read_csv(tmp_path / "cli" / "water_2020_annual.csv", dtype={"entity_code": str})
+    assert from_file["ratio_pct"].tolist() == pytest.approx(annual["ratio_pct"].tolist(), nan_ok=True)
+    assert "exceeding" in pd.read_csv(tmp_path / "cli" / "water_2020_failing.csv").columns
 
 
 def test_cli(store, frame, tmp_path, capsys):
