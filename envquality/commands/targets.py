@@ -114,6 +114,8 @@ def format_progress(table, *, lang: str = "zh") -> str:
                 parts.append(f"projection {f(r.projection_p10, d)}–{f(r.projection_p90, d)} "
                              f"(median {f(r.projection_p50, d)})")
             parts.append(f"→ {_STATUS[lang].get(r.status, r.status)}")
+            if r.note and (r.status == "no_data" or r.entity_code == "620000"):
+                parts.append(f"({safe(r.note)})")
             lines.append("  ".join(p for p in parts if p))
         notes = sorted({safe(n) for n in g["projection_note"] if n})
         lines += [f"  note: {n}" for n in notes]
