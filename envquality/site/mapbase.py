@@ -47,7 +47,7 @@ def add_tiles(m: folium.Map, tiles: str, tianditu_key: str | None) -> None:
 
 
 def new_map(info: PageInfo, *, current: str, tiles: str = "none", tianditu_key: str | None = None,
-            title: str = "") -> folium.Map:
+            title: str = "", aqi_legend: bool = True) -> folium.Map:
     """A Leaflet map (WGS84 / Web Mercator) with header, status line and legend; assets from the site."""
     m = folium.Map(location=GANSU_CENTRE, zoom_start=6, tiles=None, control_scale=True, min_zoom=4, max_zoom=12)
     localize(m, {"js": LEAFLET["js"] + SITE["js"], "css": LEAFLET["css"] + SITE["css"]})
@@ -58,7 +58,8 @@ def new_map(info: PageInfo, *, current: str, tiles: str = "none", tianditu_key: 
     chrome = folium.Element(header_html(current) + status_html(info) + '<div id="eq-main"></div>')
     root.html.add_child(chrome, name="eq_chrome")
     root.html._children.move_to_end("eq_chrome", last=False)  # header first in the reading order
-    root.html.add_child(folium.Element(legend_html()), name="eq_legend")
+    if aqi_legend:
+        root.html.add_child(folium.Element(legend_html()), name="eq_legend")
     return m
 
 

@@ -112,7 +112,7 @@ def _stations_table(figs: SiteFigures, code: str) -> str:
 def water_page(figs: SiteFigures, info: PageInfo, *, tiles: str = "none", tianditu_key: str | None = None) -> str:
     """Every drinking-water source coloured by its latest class; compliance per division vs 96.85 %."""
     m = new_map(info, current="water.html", tiles=tiles, tianditu_key=tianditu_key,
-                title="饮用水水源地 · Drinking-water sources")
+                title="饮用水水源地 · Drinking-water sources", aqi_legend=False)
     feats = []
     ws = figs.water_sources
     for r in ws.itertuples() if len(ws) else []:
@@ -124,7 +124,7 @@ def water_page(figs: SiteFigures, info: PageInfo, *, tiles: str = "none", tiandi
     folium.LayerControl(collapsed=False).add_to(m)
     legend = "".join(f'<li><span class="eq-swatch" style="background:{c}"></span>{_ROMAN[k]} {bi("类", "class")}</li>'
                      for k, c in WATER_COLOURS.items())
-    panel = (f'<details class="eq-panel eq-collapse-small" open><summary>{bi("水源地达标率", "Source compliance")}'
+    panel = (f'<details class="eq-panel eq-collapse-small" id="eq-water-panel" open><summary>{bi("水源地达标率", "Source compliance")}'
              f'</summary><div class="eq-body">{_water_compliance_table(figs)}<ul>{legend}</ul></div></details>')
     m.get_root().html.add_child(folium.Element(panel), name="eq_water_panel")
     return finish(m)
