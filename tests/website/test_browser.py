@@ -132,6 +132,10 @@ def test_province_page(browser, server):
     # on a phone the legend is folded away and does not cover the search box
     phone, w2 = _open(browser, server, "index.html", width=390)
     assert phone.locator("details.eq-legend").evaluate("d => d.open") is False
+    assert phone.locator(".leaflet-control-layers-list").is_hidden()  # folded: the search box stays usable
+    phone.locator(".leaflet-control-search input").press_sequentially("Tianshui", delay=20)  # keyup per key
+    phone.locator(".search-tip", has_text="天水市 Tianshui").click()
+    phone.locator(".leaflet-popup-content .eq-popup[data-city='620500']").wait_for()
     _shot(phone, "province-phone")
     w2.clean()
 

@@ -46,4 +46,17 @@
       for (var i = 0; i < d.length; i++) { d[i].open = false; }
     }
   });
+  // on a phone the layer list folds into its button (it would cover the search box and zoom)
+  window.addEventListener("load", function () {
+    if (window.innerWidth >= 600) { return; }
+    var cs = document.querySelectorAll(".leaflet-control-layers");
+    Array.prototype.forEach.call(cs, function (c) {
+      var open = "leaflet-control-layers-expanded";
+      c.classList.remove(open);
+      c.addEventListener("click", function () { c.classList.add(open); });
+      c.addEventListener("focusin", function () { c.classList.add(open); });
+      c.addEventListener("mouseleave", function () { c.classList.remove(open); });
+      document.addEventListener("click", function (e) { if (!c.contains(e.target)) { c.classList.remove(open); } });
+    });
+  });
 })();
