@@ -21,13 +21,13 @@ from typing import Iterable
 __all__ = ["ASSET_ROOT", "LEAFLET", "SEARCH", "TIMEDIMENSION", "SITE", "localize", "copy_assets",
            "offsite_urls", "OffsiteURLError", "check_release"]
 
+# No jQuery: only folium's own Popup/Html elements need it (``$(`<div>`)[0]``); the site's layers bind
+# popups with Leaflet alone.
 #: maps/assets in a checkout (symbolic link) or the copy installed with the wheel.
 ASSET_ROOT = Path(__file__).resolve().parent / "_assets"
 
 _V = "assets/vendor"
-LEAFLET = {"js": [("leaflet", f"{_V}/leaflet-1.9.4/dist/leaflet.js"),
-                  # folium builds popup bodies with jQuery: var html = $(`<div ...>`)[0]
-                  ("jquery", f"{_V}/jquery-3.7.1/dist/jquery.min.js")],
+LEAFLET = {"js": [("leaflet", f"{_V}/leaflet-1.9.4/dist/leaflet.js")],
            "css": [("leaflet_css", f"{_V}/leaflet-1.9.4/dist/leaflet.css")]}
 SEARCH = {"js": [("Leaflet.Search.js", f"{_V}/leaflet-search-2.9.7/dist/leaflet-search.min.js")],
           "css": [("Leaflet.Search.css", f"{_V}/leaflet-search-2.9.7/dist/leaflet-search.min.css")]}
@@ -41,7 +41,7 @@ TIMEDIMENSION = {
 SITE = {"js": [("envquality_site_js", "assets/site/site.js")],
         "css": [("envquality_site_css", "assets/site/site.css")]}
 
-_VENDOR_DIRS = ("leaflet-1.9.4", "jquery-3.7.1", "leaflet-search-2.9.7", "leaflet-timedimension-1.1.1",
+_VENDOR_DIRS = ("leaflet-1.9.4", "leaflet-search-2.9.7", "leaflet-timedimension-1.1.1",
                 "iso8601-js-period-0.2.1", "moment-2.18.1")
 
 
@@ -104,6 +104,11 @@ def _offsite(url: str) -> bool:
         ("http://127.0.0.1", "http://localhost"))
 
 
+#: Namespace names, never fetched.
+_NAMESPACES = ("http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink", "http://www.w3.org/1999/xhtml")
+_HOST = re.compile(r"(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
 def offsite_urls(html_text: str, allowed: Iterable[str] = ()) -> list[str]:
     """Off-site URLs a page would fetch (script/link/img sources, CSS ``url()``, URLs in inline scripts).
 
@@ -113,6 +118,10 @@ def offsite_urls(html_text: str, allowed: Iterable[str] = ()) -> list[str]:
     ['https://cdn.x.org/a.js']
     """
     allow = tuple(a.lower() for a in allowed)
+    # fast path: a page with no host-like text at all (besides namespace names) cannot fetch off-site
+    hosts = (m.group(0) for m in _HOST.finditer(html_text))
+    if not any(not any(ns.startswith(h) for ns in _NAMESPACES) for h in hosts):
+        return []
     return [u for u in _page_urls(html_text) if _offsite(u) and not u.lower().startswith(allow)]
 
 

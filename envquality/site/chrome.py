@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from envquality.site.levels import level_table
 from envquality.site.text import bi, esc
@@ -60,6 +61,7 @@ def status_html(info: PageInfo) -> str:
 def legend_html() -> str:
     """The six HJ 633 categories as an HTML list (collapses on a phone; never covers the controls)."""
     items = []
+    r: Any
     for r in level_table().itertuples():
         rng = f"{r.lower}–{int(r.upper)}" if r.upper == r.upper and r.upper is not None else f"> {r.lower - 1}"
         items.append(f'<li><span class="eq-swatch" style="background:{esc(r.colour)}"></span>'

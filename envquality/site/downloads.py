@@ -58,7 +58,7 @@ def _geojson(df: pd.DataFrame) -> dict:
     props = df.drop(columns=["lat", "lon"])
     for c in props.columns:
         if pd.api.types.is_datetime64_any_dtype(props[c]):
-            props[c] = props[c].astype(str).replace({"NaT": None})
+            props[c] = props[c].astype(str).mask(props[c].isna())  # NaT -> null
     recs = json.loads(props.to_json(orient="records", date_format="iso", force_ascii=False))
     lat, lon = df["lat"].to_numpy(float), df["lon"].to_numpy(float)
     feats = [{"type": "Feature",

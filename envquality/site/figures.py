@@ -58,19 +58,17 @@ def latest_day(engine: sa.Engine) -> dt.date | None:
 
 def _read_daily(engine: sa.Engine, start: dt.date, end: dt.date) -> pd.DataFrame:
     """City daily rows of [start, end], wide: one row per (city, date), last computation kept."""
-    from envquality.store import schema as S
-
-    t = S.daily_stat.c
-    q = (sa.select(t.entity, t.date, t.indicator, t.ruleset, t.value, t.n, t.computed_at)
-         .where(t.entity_kind == "city", t.date >= start, t.date <= end,
-                t.indicator.in_(DAILY_INDICATORS + ("aqi",))))
+    # one plain query, rows fetched by the driver (no per-row type processing); latest computation last
+    q = sa.text("SELECT entity, date, indicator, ruleset, value, n FROM daily_stat "
+                "WHERE entity_kind = 'city' AND date >= :start AND date <= :end AND indicator IN :inds "
+                "ORDER BY computed_at").bindparams(sa.bindparam("inds", expanding=True))
     with engine.connect() as conn:
-        df = pd.DataFrame(conn.execute(q).all(), columns=["entity", "date", "indicator", "ruleset", "value", "n",
-                                                          "computed_at"])
+        df = pd.read_sql_query(q, conn, params={"start": start, "end": end, "inds": [*DAILY_INDICATORS, "aqi"]})
     if df.empty:
         return pd.DataFrame(columns=["city_code", "date", "ruleset", "aqi", *DAILY_INDICATORS])
     df["date"] = pd.to_datetime(df["date"])
-    df = df.sort_values("computed_at").drop_duplicates(["entity", "date", "indicator"], keep="last")
+    df["entity"] = df["entity"].astype(str)
+    df = df.drop_duplicates(["entity", "date", "indicator"], keep="last")
     vals = df.pivot(index=["entity", "date"], columns="indicator", values="value")
     caps = df.pivot(index=["entity", "date"], columns="indicator", values="n").add_prefix("n_")
     rs = df[df["indicator"] == "aqi"].set_index(["entity", "date"])["ruleset"].rename("ruleset")

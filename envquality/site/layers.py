@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
@@ -42,7 +43,7 @@ def safe_json(data) -> str:
     return _JINJA_OPEN.sub(r"\\u007b", s)
 
 
-def feature(lat: float, lon: float, **props) -> dict:
+def feature(lat: Any, lon: Any, **props: Any) -> dict:
     """A GeoJSON point feature (WGS84, [lon, lat])."""
     return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(float(lon), 6),
                                                                              round(float(lat), 6)]},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import folium
 
 from envquality.site.assets import LEAFLET, SITE, localize
@@ -52,7 +54,7 @@ def new_map(info: PageInfo, *, current: str, tiles: str = "none", tianditu_key: 
     m = folium.Map(location=GANSU_CENTRE, zoom_start=6, tiles=None, control_scale=True, min_zoom=4, max_zoom=12)
     localize(m, {"js": LEAFLET["js"] + SITE["js"], "css": LEAFLET["css"] + SITE["css"]})
     add_tiles(m, tiles, tianditu_key)
-    root = m.get_root()
+    root: Any = m.get_root()
     root.header.add_child(folium.Element('<meta name="viewport" content="width=device-width, initial-scale=1">'
                                          f"<title>{title}</title>"), name="eq_meta")
     chrome = folium.Element(header_html(current) + status_html(info) + '<div id="eq-main"></div>')
@@ -65,6 +67,7 @@ def new_map(info: PageInfo, *, current: str, tiles: str = "none", tianditu_key: 
 
 def finish(m: folium.Map) -> str:
     """The page's HTML; the map object is exposed as ``window.eqMap`` (tests and benchmarks wait on it)."""
-    m.get_root().script.add_child(folium.Element(f"window.eqMap = {m.get_name()};"), name="eq_expose")
-    html = m.get_root().render()
+    root: Any = m.get_root()
+    root.script.add_child(folium.Element(f"window.eqMap = {m.get_name()};"), name="eq_expose")
+    html = root.render()
     return html.replace("<html>", '<html lang="zh-CN" data-lang="zh">', 1)

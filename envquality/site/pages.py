@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import folium
 import numpy as np
 import pandas as pd
@@ -31,7 +33,7 @@ def _water_target() -> float:
         return WATER_TARGET
 
 
-def _table(caption: str, cols: list[str], rows: list[list[str]], num: set[int] = frozenset()) -> str:
+def _table(caption: str, cols: list[str], rows: list[list[str]], num: Any = frozenset()) -> str:
     head = "".join(f"<th scope=col>{c}</th>" for c in cols)
     body = "".join("<tr>" + "".join(
         (f"<th scope=row>{v}</th>" if i == 0 else f'<td{" class=num" if i in num else ""}>{v}</td>')
@@ -56,6 +58,7 @@ def _good_days_needed(progress: pd.DataFrame | None, code: str) -> str:
     if rows.empty:
         return bi("本市州无优良天数目标。", "No good-day target for this division.")
     out = []
+    r: Any
     for r in rows.itertuples():
         out.append(bi(f"{r.title_zh}：今年尚需优良天 {fmt(r.good_days_needed)} 天（剩余 {fmt(r.days_left)} 天）。",
                       f"{r.title_en}: {fmt(r.good_days_needed)} more good days needed this year "
@@ -115,6 +118,7 @@ def water_page(figs: SiteFigures, info: PageInfo, *, tiles: str = "none", tiandi
                 title="饮用水水源地 · Drinking-water sources", aqi_legend=False)
     feats = []
     ws = figs.water_sources
+    r: Any
     for r in ws.itertuples() if len(ws) else []:
         if r.lat == r.lat and r.lon == r.lon:
             feats.append(feature(r.lat, r.lon, popup=_water_popup(r), tooltip=esc(r.name), style={
@@ -126,7 +130,8 @@ def water_page(figs: SiteFigures, info: PageInfo, *, tiles: str = "none", tiandi
                      for k, c in WATER_COLOURS.items())
     panel = (f'<details class="eq-panel eq-collapse-small" id="eq-water-panel" open><summary>{bi("水源地达标率", "Source compliance")}'
              f'</summary><div class="eq-body">{_water_compliance_table(figs)}<ul>{legend}</ul></div></details>')
-    m.get_root().html.add_child(folium.Element(panel), name="eq_water_panel")
+    root: Any = m.get_root()
+    root.html.add_child(folium.Element(panel), name="eq_water_panel")
     return finish(m)
 
 
@@ -171,6 +176,7 @@ def table_page(figs: SiteFigures, info: PageInfo) -> str:
     """Text alternative of the maps: every division with today's AQI and the year-to-date figures."""
     y = figs.ytd.set_index("city_code")
     rows = []
+    r: Any
     for r in figs.latest.itertuples():
         yt = y.loc[r.city_code] if r.city_code in y.index else pd.Series(dtype=float)
         g = yt.get

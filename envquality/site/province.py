@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import folium
 import pandas as pd
@@ -55,6 +56,7 @@ def division_popup(r) -> str:
 def _aqi_layer(figs: SiteFigures) -> PointLayer:
     """The 14 divisions as round markers in their HJ 633 colour with the AQI written on them."""
     feats = []
+    r: Any
     for r in figs.latest.itertuples():
         label = fmt(r.aqi, missing="–")
         feats.append(feature(r.lat, r.lon, popup=division_popup(r), title=f"{r.name_zh} {r.name_en} AQI {label}",
@@ -68,6 +70,7 @@ def _station_layer(figs: SiteFigures) -> PointLayer:
     """Active stations with their latest hourly values (text alternative: the division pages' tables)."""
     feats = []
     st = figs.stations[figs.stations["active_on_day"] & figs.stations["lat"].notna()]
+    r: Any
     for r in st.itertuples():
         vals = "".join(f"<tr><th scope=row>{esc(lab)}</th><td>{fmt(getattr(r, 'last_' + k, None), 1 if k == 'co' else 0)}"
                        f"</td></tr>" for k, lab in (("pm25", "PM2.5"), ("pm10", "PM10"), ("o3", "O₃"),
@@ -136,6 +139,7 @@ def _ytd_layers(figs: SiteFigures, boundary: dict | None) -> list[PointLayer]:
     layers = []
     for what, name in specs:
         feats = []
+        r: Any
         for r in rows.itertuples():
             v, colour, text = _ytd_value(r, what, target)
             popup = _ytd_popup(r, what)
@@ -179,6 +183,7 @@ def progress_panel(progress: pd.DataFrame | None, entity: str = PROVINCE_CODE) -
     status = {"met": ("已达标", "met"), "on_track": ("进度正常", "on track"), "at_risk": ("有风险", "at risk"),
               "out_of_reach": ("难以实现", "out of reach"), "no_data": ("无数据", "no data")}
     trs = []
+    r: Any
     for r in rows.itertuples():
         st = status.get(str(r.status), (str(r.status), str(r.status)))
         need = "" if pd.isna(r.good_days_needed) else bi(f"尚需优良天 {fmt(r.good_days_needed)} 天",
@@ -202,5 +207,6 @@ def province_page(figs: SiteFigures, info: PageInfo, *, progress: pd.DataFrame |
         layer.add_to(m)
     CitySearch(aqi).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    m.get_root().html.add_child(folium.Element(progress_panel(progress)), name="eq_progress")
+    root: Any = m.get_root()
+    root.html.add_child(folium.Element(progress_panel(progress)), name="eq_progress")
     return finish(m)

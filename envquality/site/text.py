@@ -33,12 +33,12 @@ def esc(value: Any) -> str:
             .replace("{", "&#123;").replace("}", "&#125;"))
 
 
-def bi(zh: str, en: str, *, raw: bool = False) -> str:
+def bi(zh: Any, en: Any, *, raw: bool = False) -> str:
     """Chinese and English versions of a text; the page's language switch shows one.
 
     ``raw=True`` when both are already HTML (built from escaped parts).
     """
-    z, e = (zh, en) if raw else (esc(zh), esc(en))
+    z, e = (str(zh), str(en)) if raw else (esc(zh), esc(en))
     return f'<span lang="zh-CN">{z}</span><span lang="en">{e}</span>'
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import folium
 import pandas as pd
 from folium.plugins import TimestampedGeoJson
@@ -23,14 +25,15 @@ def time_features(figs: SiteFigures) -> list[dict]:
     c = figs.cities.set_index("code")
     x = x[x["city_code"].isin(c.index)]
     lat, lon = c.loc[x["city_code"], "lat"].to_numpy(), c.loc[x["city_code"], "lon"].to_numpy()
-    names = (c.loc[x["city_code"], "name_zh"].astype(str) + " " + c.loc[x["city_code"], "name_en"].astype(str))
+    label = {k: esc(f"{r.name_zh} {r.name_en}") for k, r in c.iterrows()}  # escaped once per division
+    cats = {(z, e): f"{esc(z)} / {esc(e)}" for z, e in zip(x["category_zh"], x["category_en"])}
     feats = []
-    for i, (day, aqi, colour, cz, ce, name) in enumerate(zip(
-            x["date"].dt.strftime("%Y-%m-%d"), x["aqi"], x["colour"], x["category_zh"], x["category_en"],
-            names)):
+    for i, (code, day, aqi, colour, cz, ce) in enumerate(zip(
+            x["city_code"], x["date"].dt.strftime("%Y-%m-%d"), x["aqi"], x["colour"], x["category_zh"],
+            x["category_en"])):
         feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(lon[i]), float(lat[i])]},
                       "properties": {"times": [day], "icon": "circle",
-                                     "popup": f"{esc(name)}<br>{day} AQI {fmt(aqi)} {esc(cz)} / {esc(ce)}",
+                                     "popup": f"{label[code]}<br>{day} AQI {fmt(aqi)} {cats[(cz, ce)]}",
                                      "iconstyle": {"fillColor": colour, "color": "#222", "weight": 1,
                                                    "fillOpacity": 0.9, "radius": 11}}})
     return feats
@@ -47,7 +50,8 @@ def time_page(figs: SiteFigures, info: PageInfo, *, tiles: str = "none", tiandit
     t.options["position"] = "topright"  # the legend sits bottom left
     t.add_to(m)
     # open on the latest day, not the first
-    m.get_root().script.add_child(folium.Element(
+    root: Any = m.get_root()
+    root.script.add_child(folium.Element(
         "window.addEventListener('load', function () { var td = " + m.get_name() + ".timeDimension;"
         " var t = td.getAvailableTimes(); if (t.length) { td.setCurrentTime(t[t.length - 1]); } });"),
         name="eq_last_day")
