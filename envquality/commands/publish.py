@@ -31,12 +31,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def progress_for(engine, day: dt.date):
-    """``envquality.targets.progress_table(engine, day)`` when the targets package provides it, else None."""
+    """``envquality.targets.progress_table(engine, day)`` when the targets package provides it, else None.
+
+    A failure there is reported on stderr and the pages say progress is not available (never invented).
+    """
     try:
         from envquality.targets import progress_table  # type: ignore[attr-defined]
     except ImportError:
         return None
-    return progress_table(engine, day)
+    try:
+        return progress_table(engine, day)
+    except Exception as exc:  # noqa: BLE001 - the site still publishes, without progress figures
+        print(f"envquality publish: target progress not available: {_safe(str(exc))}", file=sys.stderr)
+        return None
 
 
 def _safe(text: str) -> str:
