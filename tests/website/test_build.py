@@ -177,3 +177,23 @@ def test_choropleth_with_a_configured_boundary(site_store, tmp_path):
     index = (public / "index.html").read_text(encoding="utf-8")
     assert index.count('"Polygon"') == 3 * 14  # good-day ratio, PM2.5 and PM10 layers
     assert EVIL not in index
+
+
+def test_tile_configuration(monkeypatch):
+    import datetime as dt
+
+    from envquality.site import TIANDITU_KEY_ENV
+    from envquality.site.assets import offsite_urls
+    from envquality.site.chrome import PageInfo
+    from envquality.site.mapbase import finish, new_map, tile_prefixes
+
+    info = PageInfo(DAY, dt.datetime.now(dt.timezone.utc), False)
+    osm = finish(new_map(info, current="index.html", tiles="osm"))
+    assert offsite_urls(osm) and offsite_urls(osm, tile_prefixes("osm")) == []
+    assert "openstreetmap.org/copyright" in osm  # attribution
+    tdt = finish(new_map(info, current="index.html", tiles="tianditu", tianditu_key="KEY123"))
+    assert "tianditu.gov.cn/vec_w" in tdt and "tianditu.gov.cn/cva_w" in tdt and "tk=KEY123" in tdt
+    assert offsite_urls(tdt, tile_prefixes("tianditu")) == []
+    assert offsite_urls(finish(new_map(info, current="index.html"))) == []  # none: nothing leaves the site
+    with pytest.raises(ValueError, match=TIANDITU_KEY_ENV):
+        new_map(info, current="index.html", tiles="tianditu", tianditu_key=None)
