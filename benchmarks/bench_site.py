@@ -215,7 +215,10 @@ def main() -> int:
             f"| province page fully drawn (14 markers, no pending request; navigation start → drawn), cold cache, median "
             f"| {draw:.2f} s (loads: {', '.join(f'{d:.2f}' for d in draws)}) | < 2 s {'✓' if ok_draw else '✗'} |\n"
             f"| other pages | time {html_kb['time.html']:.0f} KB (365 days × 14 points), water "
-            f"{html_kb['water.html']:.0f} KB | — |\n\n")
+            f"{html_kb['water.html']:.0f} KB | — |\n\n"
+            "Wall-clock times on this shared machine include waiting for the CPU while other jobs run (the load "
+            "average is given); the CPU time is the work the build does. The gate's first call is dominated by "
+            "importing Great Expectations.\n\n")
     print(text)
     if not args.quick:
         write_section("site", text)
