@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from envquality.registry import Registry
 
-__all__ = ["build_site", "SiteConfig", "TIANDITU_KEY_ENV"]
+__all__ = ["build_site", "SiteConfig", "TIANDITU_KEY_ENV", "site_data_table"]
 
 #: Environment variable holding the Tianditu key (never stored in the repository).
 TIANDITU_KEY_ENV = "ENVQUALITY_TIANDITU_KEY"
@@ -62,6 +62,22 @@ class SiteConfig:
         return os.environ.get(TIANDITU_KEY_ENV) or None
 
 
+def site_data_table(figs) -> pd.DataFrame:
+    """The day's division table in the ``site_data`` contract (docs/quality.md): gated, and published as
+    ``data/city_aqi_latest.csv``/``.geojson``.  Divisions without a valid AQI are left out (grey on the map)."""
+    t = figs.latest
+    table = pd.DataFrame({
+        "city_code": t["city_code"].astype(str), "name_zh": t["name_zh"], "name_en": t["name_en"],
+        "lat": t["lat"].astype(float), "lon": t["lon"].astype(float),
+        "date": pd.Timestamp(figs.day).strftime("%Y-%m-%d"),
+        "aqi": t["aqi"].astype(float), "level": t["level"].astype(int), "category_zh": t["category_zh"].astype(str),
+        "category_en": t["category_en"].astype(str), "colour": t["colour"].astype(str),
+        "primary_pollutants": t["primary_pollutants"].astype(str),
+        "standard": t["ruleset"].fillna("").astype(str) if "ruleset" in t else "",
+    })
+    return table[table["aqi"].notna()].reset_index(drop=True)
+
+
 def _guard(engine: sa.Engine, figs, day: dt.date) -> None:
     """The publication guard: critical stored ingests of the day or a failing ``site_data`` suite block."""
     from envquality.publish import critical_ingests
@@ -76,16 +92,7 @@ def _guard(engine: sa.Engine, figs, day: dt.date) -> None:
         names = ", ".join(f"{b['source']}:{b['file_or_url']} (ingest {b['id']})" for b in bad[:5])
         reason = f"critical data-quality failure in stored ingest(s) of {d.date()}: {names}"
         raise PublishBlocked(reason, write_alert(reason))
-    t = figs.latest
-    table = pd.DataFrame({
-        "city_code": t["city_code"].astype(str), "name_zh": t["name_zh"], "name_en": t["name_en"],
-        "lat": t["lat"].astype(float), "lon": t["lon"].astype(float), "date": d.strftime("%Y-%m-%d"),
-        "aqi": t["aqi"].astype(float), "level": t["level"].astype(int), "category_zh": t["category_zh"].astype(str),
-        "category_en": t["category_en"].astype(str), "colour": t["colour"].astype(str),
-        "primary_pollutants": t["primary_pollutants"].astype(str),
-        "standard": t["ruleset"].fillna("").astype(str) if "ruleset" in t else "",
-    })
-    table = table[table["aqi"].notna()]  # divisions without a valid AQI are shown grey, not validated
+    table = site_data_table(figs)
     guard_publish(run_gate(table, "site_data", file=f"city_aqi_{d:%Y%m%d}.csv", source="site", build_docs=False))
 
 

@@ -31,9 +31,14 @@ def datasets(figs: SiteFigures, progress: pd.DataFrame | None) -> dict[str, tupl
     latest_cols = ["city_code", "name_zh", "name_en", "lat", "lon", "date", "aqi", "level", "category_zh",
                    "category_en", "colour", "primary_pollutants", *DAILY_INDICATORS, "capture_stations",
                    "assessment_stations", "ruleset"]
+    from envquality.site import site_data_table
+
     out = {
-        "city_aqi_latest": (lat.loc[:, [c for c in latest_cols if c in lat]], "各市州最新日 AQI（总览图）",
-                            "Latest daily AQI by division (overview map)"),
+        "city_aqi_latest": (site_data_table(figs), "各市州最新日 AQI（站点数据约定 site_data）",
+                            "Latest daily AQI by division (site_data contract)"),
+        "city_latest_details": (lat.loc[:, [c for c in latest_cols if c in lat]],
+                                "各市州最新日 AQI、浓度与数据捕获（总览图弹窗）",
+                                "Latest daily AQI, concentrations and data capture by division (overview popups)"),
         "city_daily_aqi": (figs.daily.loc[:, [c for c in ["city_code", "date", "aqi", "level", "category_zh",
                                                            "category_en", "colour", *DAILY_INDICATORS, "ruleset"]
                                                if c in figs.daily]],

@@ -42,7 +42,11 @@ def test_latest_download_matches_the_store(built_site, site_store):
     assert lz["aqi"] == iaqi_pm25_2026(80.0) == 119
     assert (lz["category_zh"], lz["colour"].upper(), lz["primary_pollutants"]) == ("轻度污染", "#FF7E00", "PM2.5")
     pm = _stored(engine, "pm25_24h").set_index("entity")["value"]
-    assert csv.set_index("city_code")["pm25_24h"].sort_index().tolist() == pm.sort_index().tolist()
+    details = pd.read_csv(public / "data" / "city_latest_details.csv", dtype={"city_code": str})
+    assert details.set_index("city_code")["pm25_24h"].sort_index().tolist() == pm.sort_index().tolist()
+    # the contract file of the site data (docs/quality.md, site_data) keeps its exact columns
+    assert list(csv.columns) == ["city_code", "name_zh", "name_en", "lat", "lon", "date", "aqi", "level",
+                                 "category_zh", "category_en", "colour", "primary_pollutants", "standard"]
     geo = json.loads((public / "data" / "city_aqi_latest.geojson").read_text(encoding="utf-8"))
     f = next(x for x in geo["features"] if x["properties"]["city_code"] == "620100")
     assert f["properties"]["aqi"] == 119 and f["geometry"]["coordinates"] == [103.8343, 36.0611]
