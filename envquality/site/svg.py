@@ -51,17 +51,25 @@ def calendar_svg(daily: pd.DataFrame, year: int) -> str:
             + "".join(parts) + "</svg>")
 
 
+def _nice_step(top: float) -> float:
+    """A round tick step (1, 2, 2.5 or 5 × 10^k) giving about four intervals up to ``top``."""
+    raw = max(top, 1e-9) / 4
+    k = 10 ** np.floor(np.log10(raw))
+    return float(min((m * k for m in (1, 2, 2.5, 5, 10) if m * k >= raw), default=10 * k))
+
+
 def bars_svg(series: list[tuple[str, str, list[float], str]], *, ymax: float | None = None,
              ref: float | None = None, ref_label: str = "", unit: str = "") -> str:
     """Grouped monthly bars (Jan–Dec); ``series`` = (label zh, label en, 12 values, colour); optional reference line."""
     W, H, L, B, T = 640, 220, 44, 28, 12
     vals = [v for _, _, s, _ in series for v in s if v == v]
-    top = ymax or (max(vals + [ref or 0, 1]) * 1.15)
+    step = _nice_step(ymax or max(vals + [ref or 0, 1]) * 1.05)
+    top = ymax or step * np.ceil(max(vals + [ref or 0, 1]) * 1.05 / step)
     gw = (W - L - 8) / 12
     bw = (gw - 6) / max(len(series), 1)
     sy = (H - B - T) / top
     parts = [f'<line x1="{L}" y1="{H - B}" x2="{W - 4}" y2="{H - B}" stroke="#333"/>']
-    for t in np.linspace(0, top, 5):
+    for t in np.arange(0, top + step / 2, 25 if ymax == 100 else step):
         y = H - B - t * sy
         parts.append(f'<line x1="{L}" y1="{y:.1f}" x2="{W - 4}" y2="{y:.1f}" stroke="#ddd"/>'
                      f'<text x="{L - 4}" y="{y + 4:.1f}" text-anchor="end" class="a">{t:.0f}</text>')
