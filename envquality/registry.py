@@ -52,6 +52,7 @@ Examples
 from __future__ import annotations
 
 import difflib
+import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from envquality.core import decode_bytes
 
 __all__ = [
     "Registry", "load_cities", "load_stations", "city_code", "clean_station_name",
@@ -378,9 +381,6 @@ def build_stations(
         Columns :data:`STATION_COLUMNS`, as written to ``gansu_stations.csv``.
         Rows whose city is not a division of ``registry`` are dropped.
     """
-    from envquality.iotools.common import decode_bytes
-    import io
-
     reg = registry or Registry(load_cities(), pd.DataFrame(columns=list(STATION_COLUMNS)))
     if isinstance(station_list, pd.DataFrame):
         raw = station_list.astype(str)

@@ -36,6 +36,8 @@ from envquality.iotools._parse import (
 )
 from envquality.iotools._units import implausible
 from envquality.iotools.common import InputError, ReadResult, split_duplicates, to_number
+from envquality.registry import default_registry
+from envquality.text import bounded_excerpt
 
 __all__ = ["read_aqistudy_daily", "FIELDS", "POLLUTANTS"]
 
@@ -104,8 +106,6 @@ def read_aqistudy_daily(
     >>> r.data.loc[r.data.pollutant == "pm10_24h", ["city", "value"]].values.tolist()
     [['620100', 977.3]]
     """
-    from envquality.registry import default_registry
-
     reg = registry or default_registry()
     text, enc, label, raw = load_text(path)
     meta = base_meta(SOURCE, label, raw, enc)
@@ -134,7 +134,7 @@ def read_aqistudy_daily(
                            format="%Y-%m-%d", errors="coerce")
     if dates[~bad_row].isna().all():
         raise InputError(label, int(line_of[0]), "date",
-                         f"not an aqistudy daily file: no YYYY-MM-DD date (first: {df['date'].iloc[0]!r}; "
+                         f"not an aqistudy daily file: no YYYY-MM-DD date (first: {bounded_excerpt(df['date'].iloc[0], 40)}; "
                          "monthly files have YYYY-MM)")
     bad_date = dates.isna().to_numpy() & ~bad_row
     if bad_date.any():

@@ -70,6 +70,8 @@ from envquality.iotools.common import (
     to_number,
 )
 from envquality.model import TIMEZONE
+from envquality.registry import default_registry
+from envquality.text import bounded_excerpt
 
 __all__ = ["read_cnemc_live", "FEED_COLUMNS", "O3_SWAPPED"]
 
@@ -208,8 +210,6 @@ def read_cnemc_live(
     >>> r.data["city"].iloc[0]
     '620100'
     """
-    from envquality.registry import default_registry
-
     reg = registry or default_registry()
     text = None
     if isinstance(path_or_json, (list, dict)):
@@ -241,7 +241,7 @@ def read_cnemc_live(
     for req in ("timepoint", "stationcode"):
         if req not in cols:
             raise InputError(label, 1 if fmt == "csv" else None, req,
-                             f"not a CNEMC live feed: no {req!r} column (columns: {list(df.columns)[:8]})")
+                             f"not a CNEMC live feed: no {req!r} column (columns: {bounded_excerpt(', '.join(map(str, list(df.columns)[:8])))})")
     o3map = O3_SWAPPED if o3_columns_swapped else _O3_AS_NAMED
     polmap = {**FEED_COLUMNS, **o3map}
     pcols = [(cols[k], polmap[k]) for k in polmap if k in cols]

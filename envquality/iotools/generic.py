@@ -95,6 +95,7 @@ from envquality.iotools.common import (
     to_number,
 )
 from envquality.model import HOURLY_POLLUTANTS, PUBLISHED_HOURLY, TIMEZONE, UNITS
+from envquality.text import bounded_excerpt
 
 # MOLAR_VOLUME, MOLAR_MASS, normalize_unit and unit_factor live in :mod:`envquality.iotools._units`,
 # csv_records, record_spans, raw_lines and finish in :mod:`envquality.iotools._parse`; they stay
@@ -173,12 +174,15 @@ class Mapping:
             raise bad("(top)", "the mapping must be a YAML mapping of keys")
         unknown = sorted(set(d) - _MAPPING_KEYS)
         if unknown:
+            if not set(d) & _MAPPING_KEYS:  # not a mapping file at all: quote none of it
+                raise bad("(top)", "not an envquality mapping: none of its keys is known; "
+                                   f"allowed: {', '.join(sorted(_MAPPING_KEYS))}")
             raise bad(unknown[0], f"unknown key; allowed: {', '.join(sorted(_MAPPING_KEYS))}")
         m = cls(file=file)
         m.source = str(d.get("source", "generic"))
         fmt = d.get("format")
         if fmt is not None and fmt not in ("csv", "excel"):
-            raise bad("format", f"must be csv or excel, not {fmt!r}")
+            raise bad("format", f"must be csv or excel, not {bounded_excerpt(fmt, 40)}")
         m.format = fmt
         sheet = d.get("sheet", 0)
         if not isinstance(sheet, (str, int)) or isinstance(sheet, bool):
@@ -190,7 +194,7 @@ class Mapping:
             try:
                 codecs.lookup(str(enc))
             except LookupError:
-                raise bad("encoding", f"unknown encoding {enc!r}") from None
+                raise bad("encoding", f"unknown encoding {bounded_excerpt(enc, 40)}") from None
             m.encoding = str(enc)
         delim = d.get("delimiter", ",")
         if not isinstance(delim, str) or len(delim) != 1:
@@ -204,7 +208,7 @@ class Mapping:
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
                 raise bad(
                     key,
-                    f"must be a non-negative integer{' or null' if key == 'header_row' else ''}, not {v!r}",
+                    f"must be a non-negative integer{' or null' if key == 'header_row' else ''}, not {bounded_excerpt(v, 40)}",
                 )
             setattr(m, key, v)
         cols = d.get("columns")
@@ -212,7 +216,7 @@ class Mapping:
             raise bad("columns", "required: a mapping of canonical fields to source columns")
         layout = d.get("layout", "long" if "value" in cols else "wide")
         if layout not in ("long", "wide"):
-            raise bad("layout", f"must be long or wide, not {layout!r}")
+            raise bad("layout", f"must be long or wide, not {bounded_excerpt(layout, 40)}")
         m.layout = layout
         for k, ref in cols.items():
             if k not in _FIELD_KEYS and k not in POLLUTANT_KEYS:
@@ -223,12 +227,12 @@ class Mapping:
             if isinstance(ref, bool) or not isinstance(ref, (str, int)):
                 raise bad(
                     f"columns.{k}",
-                    f"must be a column name, '#<position>' or an integer position, not {ref!r}",
+                    f"must be a column name, '#<position>' or an integer position, not {bounded_excerpt(ref, 40)}",
                 )
             if isinstance(ref, int) and ref < 0:
                 raise bad(f"columns.{k}", "positions are 0-based and non-negative")
             if isinstance(ref, str) and ref.startswith("#") and not re.fullmatch(r"#\d+", ref):
-                raise bad(f"columns.{k}", f"position must look like '#3', not {ref!r}")
+                raise bad(f"columns.{k}", f"position must look like '#3', not {bounded_excerpt(ref, 40)}")
         m.columns = dict(cols)
         consts = d.get("constants") or {}
         if not isinstance(consts, _MappingABC):
@@ -264,13 +268,13 @@ class Mapping:
             setattr(m, key, v)
         tl = d.get("time_label", "end")
         if tl not in ("end", "start"):
-            raise bad("time_label", f"must be end or start, not {tl!r}")
+            raise bad("time_label", f"must be end or start, not {bounded_excerpt(tl, 40)}")
         m.time_label = tl
         tz = d.get("timezone", TIMEZONE)
         try:
             pd.Timestamp("2020-01-01").tz_localize(str(tz))
         except Exception:
-            raise bad("timezone", f"unknown time zone {tz!r}") from None
+            raise bad("timezone", f"unknown time zone {bounded_excerpt(tz, 40)}") from None
         m.timezone = str(tz)
         units = d.get("units") or {}
         if not isinstance(units, _MappingABC):
@@ -289,7 +293,7 @@ class Mapping:
         texts, nums = set(), []
         for v in miss:
             if isinstance(v, bool):
-                raise bad("missing", f"invalid marker {v!r}")
+                raise bad("missing", f"invalid marker {bounded_excerpt(v, 40)}")
             if isinstance(v, (int, float)):
                 nums.append(float(v))
                 continue
@@ -306,7 +310,7 @@ class Mapping:
             setattr(m, key, {str(a).strip(): str(b) for a, b in v.items()})
         for lab, k in m.pollutant_names.items():
             if k not in POLLUTANT_KEYS:
-                raise bad(f"pollutant_names.{lab}", f"{k!r} is not a pollutant key")
+                raise bad(f"pollutant_names.{lab}", f"{bounded_excerpt(k, 40)} is not a pollutant key")
         return m
 
 
@@ -328,7 +332,7 @@ def load_mapping(path: str | Path) -> Mapping:
         raise InputError(p, None, None, f"cannot read mapping: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InputError(p, mark.line + 1 if mark else None, None, f"invalid YAML: {exc}") from None
+        raise InputError(p, mark.line + 1 if mark else None, None, f"invalid YAML: {getattr(exc, 'problem', None) or type(exc).__name__}") from None
     return Mapping.from_dict(d, file=str(p))
 
 
@@ -388,7 +392,7 @@ def _read_table(raw: bytes, file: str, m: Mapping) -> tuple[pd.DataFrame, np.nda
         try:
             wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         except Exception as exc:
-            raise InputError(file, None, None, f"not a readable .xlsx workbook: {exc}") from None
+            raise InputError(file, None, None, f"not a readable .xlsx workbook: {bounded_excerpt(exc, 120)}") from None
         try:
             if isinstance(m.sheet, int):
                 if m.sheet >= len(wb.sheetnames):
@@ -397,7 +401,7 @@ def _read_table(raw: bytes, file: str, m: Mapping) -> tuple[pd.DataFrame, np.nda
             else:
                 if m.sheet not in wb.sheetnames:
                     raise InputError(
-                        m.file, None, "sheet", f"no sheet {m.sheet!r} in {file}: {wb.sheetnames}"
+                        m.file, None, "sheet", f"no sheet {bounded_excerpt(m.sheet, 40)} in {Path(file).name}: {bounded_excerpt(', '.join(wb.sheetnames))}"
                     )
                 ws = wb[m.sheet]
             rows = [list(r) for r in ws.iter_rows(values_only=True)]
@@ -447,7 +451,7 @@ def _resolve_ref(ref: str | int, header: list[str] | None, key: str, m: Mapping,
             m.file,
             None,
             f"columns.{key}",
-            f"refers to column {ref!r} by name but header_row is null; use a position ('#3')",
+            f"refers to column {bounded_excerpt(ref, 40)} by name but header_row is null; use a position ('#3')",
         )
     hits = [i for i, h in enumerate(header) if h == ref.strip()]
     if not hits:
@@ -455,7 +459,8 @@ def _resolve_ref(ref: str | int, header: list[str] | None, key: str, m: Mapping,
             m.file,
             None,
             f"columns.{key}",
-            f"column {ref!r} not in the header of {Path(file).name} ({', '.join(map(repr, header))}); "
+            f"column {bounded_excerpt(ref, 40)} not in the header of {Path(file).name} "
+            f"({bounded_excerpt(', '.join(header))}); "
             "a position ('#3') reads a column whose header is wrong",
         )
     if len(hits) > 1:
@@ -463,7 +468,7 @@ def _resolve_ref(ref: str | int, header: list[str] | None, key: str, m: Mapping,
             m.file,
             None,
             f"columns.{key}",
-            f"header of {Path(file).name} has {ref!r} {len(hits)} times; use a position",
+            f"header of {Path(file).name} has {bounded_excerpt(ref, 40)} {len(hits)} times; use a position",
         )
     return hits[0]
 
@@ -564,7 +569,7 @@ def read_generic(
             t = d + pd.to_timedelta(h.where(hok), unit="h")
             bad_t = t.isna()
     except ValueError as exc:
-        raise InputError(file, None, "time", str(exc)) from None
+        raise InputError(file, None, "time", bounded_excerpt(exc, 120)) from None
     if m.time_label == "start":
         t = t + pd.Timedelta(hours=1)
     if isinstance(t.dtype, pd.DatetimeTZDtype):

@@ -57,7 +57,9 @@ from envquality.iotools._parse import (
     csv_records, decode_input, finish, load_source, number_rejects, raw_lines, record_spans, reject_rows,
     to_cst,
 )
+from envquality import registry
 from envquality.iotools.common import InputError, MISSING_MARKERS, ReadResult, sha256_of, to_number
+from envquality.text import bounded_excerpt
 
 __all__ = ["read_pm25in", "PM25IN_HEADER", "PM25IN_COLUMNS", "detect_frozen"]
 
@@ -164,8 +166,6 @@ def read_pm25in(
     InputError
         Unreadable file, wrong header, unknown city.
     """
-    from envquality import registry  # lazy: the registry is a separate module
-
     if frozen_hours < 2:
         raise ValueError("frozen_hours must be at least 2")
     raw, file = load_source(path, name=name)
@@ -182,14 +182,14 @@ def read_pm25in(
             file,
             1,
             missing_cols[0],
-            f"not a pm25.in file: header lacks {', '.join(missing_cols)} (got {','.join(header)})",
+            f"not a pm25.in file: header lacks {', '.join(missing_cols)} (got {bounded_excerpt(','.join(header))})",
         )
     pos = {h: i for i, h in enumerate(header)}
     city_name = _city_from(file, city)
     try:
         ccode = registry.city_code(city_name)
     except KeyError:
-        raise InputError(file, None, None, f"unknown city {city_name!r}; pass city=") from None
+        raise InputError(file, None, None, f"unknown city {bounded_excerpt(city_name, 40)}; pass city=") from None
     spans = record_spans(text, start)
 
     def raw_of(ls: list[int]) -> list[str]:

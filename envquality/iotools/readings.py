@@ -26,6 +26,7 @@ from envquality.iotools._parse import decode_input, load_source, raw_lines, reco
 from envquality.iotools._units import normalize_unit, pollutant_keys, sanity_bound
 from envquality.iotools.common import rejects_frame, InputError, ReadResult, sha256_of, split_duplicates
 from envquality.model import DAILY_POLLUTANTS, HOURLY_POLLUTANTS, TIMEZONE
+from envquality.text import bounded_excerpt
 
 __all__ = ["read_readings", "canonical_pollutant"]
 
@@ -80,7 +81,7 @@ def read_readings(path: str | Path, *, strict: bool = True) -> ReadResult:
         if strict:
             i = mask.to_numpy().argmax()
             text = reason if isinstance(reason, str) else reason.iloc[i]
-            raise InputError(p, int(line.iloc[i]), field, text)
+            raise InputError(p, int(line.iloc[i]), field, text)  # reasons quote cells via bounded_excerpt
         problems.append((mask, field, reason if not isinstance(reason, str) else pd.Series(reason, index=mask.index)))
 
     raw, _ = load_source(p)
@@ -101,7 +102,7 @@ def read_readings(path: str | Path, *, strict: bool = True) -> ReadResult:
         except pd.errors.ParserError as exc:
             m = re.search(r"line (\d+)", str(exc))
             raise InputError(
-                p, int(m.group(1)) if m else None, None, f"not a valid CSV file ({exc})"
+                p, int(m.group(1)) if m else None, None, f"not a valid CSV file ({bounded_excerpt(exc, 120)})"
             ) from None
         except pd.errors.EmptyDataError:
             raise InputError(p, 1, None, "file is empty") from None
@@ -114,7 +115,7 @@ def read_readings(path: str | Path, *, strict: bool = True) -> ReadResult:
             line = pd.Series(start[1:], index=df.index)
     for need in ("pollutant", "value"):
         if need not in df:
-            raise InputError(p, 1, need, f"missing column {need!r}; columns are {list(df.columns)}")
+            raise InputError(p, 1, need, f"missing column {need!r}; columns are {bounded_excerpt(', '.join(map(str, df.columns)))}")
     if "station" not in df and "city" not in df:
         raise InputError(p, 1, "station", "need a 'station' or a 'city' column")
     tcol = "time" if "time" in df else ("date" if "date" in df else None)
