@@ -55,7 +55,7 @@ def rejects_frame(rows: Iterable[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame
         if c not in df:
             df[c] = pd.Series(dtype="object")
     df = df.loc[:, list(REJECT_COLUMNS)]
-    df["line"] = pd.array(df["line"], dtype="Int64")
+    df["line"] = df["line"].astype("Int64")
     return df.reset_index(drop=True)
 
 
