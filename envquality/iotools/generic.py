@@ -82,8 +82,8 @@ import numpy as np
 import pandas as pd
 
 from envquality.iotools._parse import (
-    csv_records, decode_input, finish, load_source, number_rejects, raw_lines, record_spans, reject_rows,
-    to_cst,
+    _OFFSET, csv_records, decode_input, finish, load_source, number_rejects, parse_time_text, raw_lines,
+    record_spans, reject_rows, to_cst,
 )
 from envquality.iotools._units import MOLAR_MASS, MOLAR_VOLUME, normalize_unit, pollutant_keys, unit_factor
 from envquality.iotools.common import (
@@ -350,14 +350,26 @@ def _localize(naive: pd.Series, tz: str) -> pd.Series:
     return loc.dt.tz_convert(TIMEZONE)
 
 
-def _parse_times(values: pd.Series, fmt: str | None) -> pd.Series:
-    """Parse stamps: datetime cells as they are, text with ``fmt`` or ISO 8601 then guessing."""
+def _parse_times(values: pd.Series, fmt: str | None, tz: str = TIMEZONE) -> pd.Series:
+    """Parse stamps: datetime cells as they are, text with ``fmt`` or ISO 8601 then guessing.
+
+    Text stamps with UTC offsets (``+00:00``, ``Z``, mixed) are converted to
+    their instants and the result is tz-aware (UTC); naive stamps and cells
+    beside them are then read in the mapping's zone ``tz``.
+    """
     obj = values.astype(object)
     is_dt = obj.map(type).isin([_dt.datetime, _dt.date, pd.Timestamp])
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     if is_dt.any():
         out[is_dt] = pd.to_datetime(list(obj[is_dt]), errors="coerce").astype("datetime64[ns]")
     txt = obj[~is_dt].astype("string").str.strip()
+    if not fmt and len(txt) and txt.str.contains(_OFFSET, regex=True).fillna(False).any():
+        aware, _bad, _amb = parse_time_text(txt, naive_zone=tz, flag_ambiguous=False)
+        result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+        result[~is_dt] = aware.dt.tz_convert("UTC")
+        if is_dt.any():
+            result[is_dt] = _localize(out[is_dt], tz).dt.tz_convert("UTC")
+        return result
     if len(txt):
         if fmt:
             parsed = pd.to_datetime(txt, format=fmt, errors="coerce")
@@ -369,7 +381,7 @@ def _parse_times(values: pd.Series, fmt: str | None) -> pd.Series:
         if isinstance(parsed.dtype, pd.DatetimeTZDtype):
             if is_dt.any():
                 raise ValueError("time column mixes zone-aware text and naive cells")
-            return parsed.dt.tz_convert("UTC")
+            return parsed.dt.tz_convert("UTC")  # one offset throughout (a %z format)
         out[~is_dt] = parsed.astype("datetime64[ns]")
     return out
 
@@ -560,10 +572,10 @@ def read_generic(
     # ---- time
     try:
         if "time" in refs:
-            t = _parse_times(col("time"), m.time_format)
+            t = _parse_times(col("time"), m.time_format, m.timezone)
             bad_t = t.isna()
         else:
-            d = _parse_times(col("date"), m.date_format)
+            d = _parse_times(col("date"), m.date_format, m.timezone)
             h, hbad = to_number(col("hour").astype(object).where(col("hour").notna(), ""))
             hok = h.notna() & (h >= 0) & (h <= 24) & (h == h.round())
             t = d + pd.to_timedelta(h.where(hok), unit="h")

@@ -9,6 +9,16 @@ o3_8h`` (``o3_1h`` = daily max 1-h, ``o3_8h`` = MDA8).  Common spellings
 µg/m³ except CO in mg/m³; a ``unit`` column, where present, must say so
 (``µg/m³``, ``ug/m3``, ``mg/m3``; CO in µg/m³ is converted).
 
+Missing values (``docs/conventions.md``): empty cells, the text markers of
+:data:`~envquality.iotools.common.MISSING_MARKERS` (``NaN``, ``NA``, ``—``,
+``-``, ``null`` …) and the numeric sentinels ``-1``, ``-999`` and ``9999``
+become NaN (counted in ``meta["missing_sentinels"]``).
+
+Times: ISO 8601.  A stamp with a UTC offset (``+00:00``, ``Z``, ``+0800``)
+is converted to China Standard Time; a naive stamp is CST.  A naive stamp
+in a file whose other stamps carry offsets other than +08:00 is ambiguous
+and rejected with its line (:func:`~envquality.iotools._parse.parse_time_text`).
+
 Every problem is reported as :class:`~envquality.iotools.common.InputError`
 naming the file, the line and the field.
 """
@@ -22,9 +32,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from envquality.iotools._parse import decode_input, load_source, raw_lines, record_layout, to_cst
+from envquality.iotools._parse import decode_input, load_source, parse_time_text, raw_lines, record_layout, to_cst
 from envquality.iotools._units import normalize_unit, pollutant_keys, sanity_bound
-from envquality.iotools.common import rejects_frame, InputError, ReadResult, sha256_of, split_duplicates
+from envquality.iotools.common import (
+    NUMERIC_MISSING, InputError, ReadResult, rejects_frame, sha256_of, split_duplicates, to_number,
+)
 from envquality.model import DAILY_POLLUTANTS, HOURLY_POLLUTANTS, TIMEZONE
 from envquality.text import bounded_excerpt
 
@@ -126,7 +138,8 @@ def read_readings(path: str | Path, *, strict: bool = True) -> ReadResult:
     uniq = {u: canonical_pollutant(u) for u in text.unique()}
     bad = [u for u, k in uniq.items() if k is None]
     expected = ", ".join(HOURLY_POLLUTANTS + DAILY_POLLUTANTS)
-    problem(text.isin(bad), "pollutant", "unknown pollutant '" + text + f"'; expected one of {expected}")
+    unknown = text.isin(bad)
+    problem(unknown, "pollutant", _quoted("unknown pollutant ", text, unknown, f"; expected one of {expected}"))
     pol = text.map(uniq)
     kinds = {"hourly" if k in HOURLY_POLLUTANTS else "daily" for k in set(uniq.values()) if k is not None}
     if not kinds:
@@ -137,15 +150,16 @@ def read_readings(path: str | Path, *, strict: bool = True) -> ReadResult:
                          "file mixes hourly (so2 … o3) and daily (so2_24h … o3_8h) pollutants")
     resolution = kinds.pop()
 
+    # missing markers (docs/conventions.md): the text markers of MISSING_MARKERS and the
+    # numeric sentinels -1, -999 and 9999 become NaN, never a value
     if pd.api.types.is_numeric_dtype(df["value"]):
         value = df["value"].astype(float)
         unparsable = pd.Series(False, index=df.index)
     else:
-        vtext = df["value"].astype(str).str.strip()
-        missing = vtext.isin(["", "nan", "NaN", "NA", "—", "-", "None"])
-        value = pd.to_numeric(vtext.where(~missing), errors="coerce").astype(float)
-        unparsable = value.isna() & ~missing
-    problem(unparsable, "value", "cannot parse '" + df["value"].astype(str) + "' as a number")
+        value, unparsable = to_number(df["value"])
+    sentinel = value.isin(list(NUMERIC_MISSING))
+    value = value.mask(sentinel)
+    problem(unparsable, "value", _quoted("cannot parse ", df["value"], unparsable, " as a number"))
 
     if "unit" in df:
         text_unit = df["unit"].astype(str).str.strip()
@@ -168,9 +182,14 @@ def read_readings(path: str | Path, *, strict: bool = True) -> ReadResult:
 
     if pd.api.types.is_datetime64_any_dtype(df[tcol]):
         times = pd.to_datetime(df[tcol])
+        problem(times.isna(), tcol, pd.Series("missing time", index=df.index))
     else:
-        times = pd.to_datetime(df[tcol].astype(str).str.strip(), errors="coerce", format="ISO8601")
-    problem(times.isna(), tcol, "cannot parse '" + df[tcol].astype(str) + "' as a time")
+        # every offset converted to CST; naive = CST unless other offsets make it ambiguous
+        times, unparsable_t, ambiguous_t = parse_time_text(df[tcol], naive_zone=None)
+        problem(unparsable_t, tcol, _quoted("cannot parse ", df[tcol], unparsable_t, " as a time"))
+        problem(ambiguous_t, tcol, _quoted("time ", df[tcol], ambiguous_t,
+                                           " has no UTC offset while other times of the file carry offsets "
+                                           "other than +08:00: ambiguous (UTC or CST?)"))
     if getattr(times.dt, "tz", None) is not None:
         times = times.dt.tz_convert(TIMEZONE)
     out = pd.DataFrame({
@@ -207,9 +226,17 @@ def read_readings(path: str | Path, *, strict: bool = True) -> ReadResult:
     meta = {
         "source": "tidy", "file": str(p), "sha256": sha256_of(raw), "resolution": resolution,
         "rows_in": int(len(df)), "rows_ok": int(len(data)), "rows_rejected": int(len(rejected)),
-        "rows_duplicate": n_dup,
+        "rows_duplicate": n_dup, "missing_sentinels": int(sentinel.sum()),
     }
     return ReadResult(data.reset_index(drop=True), meta, rejected)
+
+
+def _quoted(before: str, cells: pd.Series, mask: pd.Series, after: str) -> pd.Series:
+    """Reasons quoting the cells of ``mask`` rows (bounded, sanitised); only those rows are formatted."""
+    out = pd.Series("", index=cells.index, dtype=object)
+    if mask.any():
+        out[mask] = [before + bounded_excerpt(c) + after for c in cells[mask].astype(str)]
+    return out
 
 
 def _raw_lines(df: pd.DataFrame) -> pd.Series:
