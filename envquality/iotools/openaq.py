@@ -52,6 +52,7 @@ from envquality.iotools._parse import finish, reject_rows
 from envquality.iotools._units import normalize_unit, unit_factor
 from envquality.iotools.common import ReadResult
 from envquality.model import TIMEZONE
+from envquality.text import bounded_excerpt
 
 __all__ = [
     "OpenAQClient", "OpenAQError", "ClientValidationError", "RateLimitError",
@@ -127,6 +128,37 @@ def _when(value: Any, name: str) -> str:
     return ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+#: Headers carrying credentials: never sent to another origin.
+_CREDENTIAL_HEADERS = frozenset({"x-api-key", "authorization", "cookie", "proxy-authorization"})
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    u = urllib.parse.urlsplit(url)
+    port = u.port or {"http": 80, "https": 443}.get(u.scheme)
+    return u.scheme, (u.hostname or "").lower(), port
+
+
+class _KeySafeRedirect(urllib.request.HTTPRedirectHandler):
+    """Follow redirects, dropping credential headers when the origin changes; refuse https → http."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        old, new = _origin(req.full_url), _origin(newurl)
+        if old[0] == "https" and new[0] != "https":
+            raise urllib.error.HTTPError(newurl, code, "refusing a redirect from https to http", headers, fp)
+        new_req = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new_req is not None and new != old:
+            for name in list(new_req.headers):
+                if name.lower() in _CREDENTIAL_HEADERS:
+                    del new_req.headers[name]
+            for name in list(new_req.unredirected_hdrs):
+                if name.lower() in _CREDENTIAL_HEADERS:
+                    del new_req.unredirected_hdrs[name]
+            log.warning("OpenAQ redirect to another origin (%s): API key not forwarded", new[1])
+        return new_req
+
+
 class OpenAQClient:
     """Minimal OpenAQ v3 client on :mod:`urllib`.
 
@@ -146,6 +178,17 @@ class OpenAQClient:
         server-given wait is capped at ``max_wait``.
     sleep : callable
         Waiting function (tests pass a recorder).
+    allow_insecure_localhost : bool, default False
+        Accept a plain ``http://`` base URL, and only for ``127.0.0.1``,
+        ``::1`` or ``localhost`` (a local test server).  Otherwise the base
+        URL must be ``https://``: the API key must not travel in clear text.
+
+    Notes
+    -----
+    Redirects are followed only within the origin (scheme, host, port) of
+    the request for the ``X-API-Key`` header: a redirect to another host or
+    scheme is followed *without* the key, so a compromised or misconfigured
+    endpoint cannot harvest it; a redirect from https to http is refused.
     """
 
     def __init__(
@@ -159,10 +202,16 @@ class OpenAQClient:
         max_backoff: float = 60.0,
         max_wait: float = 300.0,
         sleep: Callable[[float], None] = _time.sleep,
+        allow_insecure_localhost: bool = False,
     ):
         parsed = urllib.parse.urlparse(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ClientValidationError(f"base_url must be an http(s) URL, not {base_url!r}")
+            raise ClientValidationError(f"base_url must be an https URL, not {bounded_excerpt(base_url)}")
+        if parsed.scheme == "http" and not (allow_insecure_localhost and parsed.hostname in _LOOPBACK):
+            raise ClientValidationError(
+                f"base_url must be https (the API key would travel in clear text), not {bounded_excerpt(base_url)}; "
+                "plain http is allowed only for a local test server with allow_insecure_localhost=True"
+            )
         if timeout <= 0:
             raise ClientValidationError("timeout must be positive")
         self.base_url = base_url.rstrip("/")
@@ -171,6 +220,7 @@ class OpenAQClient:
         self.max_retries = _int(max_retries, "max_retries", lo=0)
         self.backoff, self.max_backoff, self.max_wait = float(backoff), float(max_backoff), float(max_wait)
         self._sleep = sleep
+        self._opener = urllib.request.build_opener(_KeySafeRedirect())
         self.requests_made = 0
         self._digest = hashlib.sha256()
 
@@ -206,7 +256,7 @@ class OpenAQClient:
             req = urllib.request.Request(url, headers=headers, method="GET")
             self.requests_made += 1
             try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                with self._opener.open(req, timeout=self.timeout) as resp:
                     body = resp.read()
                 break
             except urllib.error.HTTPError as exc:
