@@ -37,8 +37,10 @@ Quirks handled
   ``suspect_frozen = True``.  Nothing is dropped;
 * old or suffixed names (``豫源饭店``, ``…(对照点)``, ``…（20181115启用）``):
   :func:`envquality.registry.clean_station_name` strips status text and
-  :func:`envquality.registry.resolve_station` gives the station code; a name
-  it does not know gets the stable id ``"{city_code}:{clean name}"``.  When two
+  :func:`envquality.registry.resolve_station` gives the station code, or
+  the id of a historical station (``天水 仙人崖`` → ``620500:仙人崖``, see
+  ``docs/registry.md``) listed in ``meta["historical_stations"]``; a name it
+  does not know gets the stable id ``"{city_code}:{clean name}"``.  When two
   names of one file land on the same id (``教育港`` and
   ``教育港（20181115启用）``), the best series keeps it (not frozen, then no
   status suffix, then most values) and the others get
@@ -264,8 +266,10 @@ def read_pm25in(
     info: dict[str, dict] = {}
     for nm in names:
         clean, _status = registry.clean_station_name(nm)
-        code = registry.resolve_station(city_name, clean) or registry.resolve_station(city_name, nm)
         sub = wide.loc[wide["raw_name"] == nm]
+        # current names first, then the station history valid at the series' first hour
+        when = sub["time"].min()
+        code = registry.resolve_station(city_name, clean, when) or registry.resolve_station(city_name, nm, when)
         info[nm] = {
             "clean": clean, "code": code, "id": code or f"{ccode}:{clean}",
             "frozen": bool(sub["suspect_frozen"].any()), "suffixed": clean != nm,
@@ -320,6 +324,10 @@ def read_pm25in(
         "stations": id_of,
         "unresolved_stations": sorted(
             nm for nm, d in info.items() if d["code"] is None or id_of[nm] != d["code"]
+        ),
+        # resolved through the station history to an id without an evidenced CNEMC code
+        "historical_stations": sorted(
+            nm for nm, d in info.items() if d["code"] is not None and ":" in d["code"] and id_of[nm] == d["code"]
         ),
         "station_collisions": collisions,
         "frozen_stations": frozen_ids,
