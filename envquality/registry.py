@@ -251,6 +251,7 @@ def _day(when: Any) -> pd.Timestamp:
 
 # --------------------------------------------------------------------------- names
 _BRACKET = re.compile(r"\(([^()]*)\)")
+_FORMER = re.compile(r"\s*[（(]\s*原[^()（）]*[)）]")
 _STATUS = re.compile(r"^(?:(?P<d1>\d{6}|\d{8})(?P<w1>停运|启用|停用|撤销)|(?P<w2>停运|启用|停用|撤销)(?P<d2>\d{6}|\d{8}))$")
 
 
@@ -455,14 +456,16 @@ class Registry:
             return code, unicodedata.normalize("NFKC", str(name)).strip()
         return code, str(self.cities.loc[self.cities["code"] == code, "cnemc_name"].iloc[0])
 
-    def resolve_station(self, city: str, name: str, when: Any = None) -> str | None:
+    def resolve_station(self, city: str, name: str, when: Any = None, *, exact: bool = False) -> str | None:
         """Station code from a city (any spelling) and a raw or clean station name.
 
         Current names first; then the station history: a historical name or
         a former name (``监测站（原粮食局）``, ``粮食局``) gives its
         ``station_id`` when ``when`` (a time or date; None = any) lies in
-        the entry's ``[valid_from, valid_to)``.  Returns None when the city
-        or the station is unknown.
+        the entry's ``[valid_from, valid_to)``.  With ``exact`` the name is
+        not cleaned of status text (``教育港（20181115启用）`` is then not
+        ``教育港``); a ``原X`` former name still counts.  Returns None when the
+        city or the station is unknown.
 
         >>> reg = default_registry()
         >>> reg.resolve_station("天水", "仙人崖", when="2020-04-02")
@@ -475,12 +478,14 @@ class Registry:
         except KeyError:
             return None
         clean, info = clean_station_name(name)
-        for n in (name, clean):
+        # exact: only a former-name note (原X) is dropped, never status text
+        names = (name, _FORMER.sub("", str(name)).strip()) if exact else (name, clean)
+        for n in names:
             hit = self._station_key.get((code, _norm(n)))
             if hit is not None:
                 return hit
         day = None if when is None else _day(when)
-        for n in (name, clean, info["former_name"]):
+        for n in (*names, info["former_name"]):
             if not n:
                 continue
             for sid, start, end in self._history_key.get((code, _norm(n)), []):

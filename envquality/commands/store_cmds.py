@@ -1,4 +1,4 @@
-"""Store subcommands: ``envquality db upgrade``, ``envquality quarantine list|show``.
+"""Store subcommands: ``envquality db upgrade``, ``envquality quarantine list|show|replay``.
 
 The database is ``--db URL``, else ``ENVQUALITY_DB_URL``, else the SQLite
 file ``./var/envquality.sqlite`` (see :func:`envquality.store.engine.resolve_url`).
@@ -40,6 +40,12 @@ def register(subparsers) -> None:
     _add_db(show)
     show.add_argument("id", type=int, metavar="ID")
     show.set_defaults(func=cmd_quarantine_show)
+    rp = q_sub.add_parser("replay", help="re-run quarantined rows through the current registry and gate; "
+                                         "store the rows that now pass (idempotent)")
+    _add_db(rp)
+    rp.add_argument("--source", help="only rows of this source")
+    rp.add_argument("--ingest", type=int, metavar="ID", help="only rows of this ingest")
+    rp.set_defaults(func=cmd_quarantine_replay)
     q.set_defaults(func=lambda args: (q.print_help(), 2)[1])
 
 
@@ -150,4 +156,19 @@ def cmd_quarantine_show(args) -> int:
     # control characters are shown as escapes: the text is exact, but cannot drive the terminal
     print(f"{'raw'.ljust(width)}  (below, control characters escaped)")
     print(terminal_safe(raw, keep_newlines=True))
+    return 0
+
+
+def cmd_quarantine_replay(args) -> int:
+    """``envquality quarantine replay [--source S] [--ingest ID]``: see :mod:`envquality.store.replay`."""
+    from envquality.store.replay import replay_quarantine
+
+    engine = _engine(args)
+    try:
+        result = replay_quarantine(engine, source=args.source, ingest_id=args.ingest)
+    finally:
+        engine.dispose()
+    print(terminal_safe(str(result)))
+    for old, new in sorted(result.stations.items()):
+        print(terminal_safe(f"  station {old} -> {new} (registry station history)"))
     return 0
