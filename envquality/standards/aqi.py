@@ -256,7 +256,7 @@ def _masks_to_labels(mask: np.ndarray, sep: str = ",") -> np.ndarray:
     mask = np.asarray(mask)
     uniq, inv = np.unique(mask.reshape(-1), return_inverse=True)
     text = np.array(
-        [sep.join(l for b, l in enumerate(PRIMARY_LABELS) if int(u) >> b & 1) for u in uniq],
+        [sep.join(lab for b, lab in enumerate(PRIMARY_LABELS) if int(u) >> b & 1) for u in uniq],
         dtype=object,
     )
     out = text[inv].reshape(mask.shape)
