@@ -95,6 +95,10 @@ def iaqi_table(pollutant: str, *, standard: str = "HJ633-2012") -> np.ndarray:
 
     Index ``i`` holds the IAQI of ``i`` µg/m³ (``i/10`` mg/m³ for CO), up to
     the last breakpoint of HJ 633 Table 1.  Useful for audits and plots.
+
+    References
+    ----------
+    .. [1] HJ 633-2012 §5 Table 1 and §6.2 formula (1); HJ 633-2026 Table 1, §4.2.6.
     """
     return _table(pollutant, get_ruleset(standard).aqi_standard).lut[1:-1].copy()
 
