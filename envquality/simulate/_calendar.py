@@ -36,7 +36,7 @@ def _heating_step(days: np.ndarray) -> np.ndarray:
 
 def _heating(days: np.ndarray) -> np.ndarray:
     """Heating-season indicator with 7-day linear ramps (centred moving mean)."""
-    return sum(_heating_step(days + k) for k in range(-3, 4)) / 7.0
+    return np.asarray(sum(_heating_step(days + k) for k in range(-3, 4)) / 7.0)
 
 
 def _spring(days: np.ndarray) -> np.ndarray:
