@@ -85,17 +85,77 @@ def read_readings(path: str | Path, *, strict: bool = True) -> ReadResult:
         standard one (strict mode), missing column; names file, line and field.
     """
     p = Path(path)
-    problems: list[tuple[pd.Series, str, pd.Series]] = []  # (mask, field, reason) of bad rows
+    raw, df, raw_text, line, first_line = _load(p)
+    tcol = _check_columns(p, df)
+    bad = _Problems(p, line, strict)
+    pol, resolution = _pollutants(p, df, line, first_line, bad)
+    value, sentinel = _values(df, pol, bad)
+    times = _times(df[tcol], tcol, bad)
+    out = pd.DataFrame({
+        "station": (df["station"] if "station" in df else df["city"]).astype(str).str.strip(),
+        "city": df["city"].astype(str).str.strip() if "city" in df else pd.Series(pd.NA, index=df.index),
+        "pollutant": pol,
+        "value": value.astype(float),
+        "line": line,
+        "raw": (raw_lines(raw_text, line) if raw_text is not None else _raw_lines(df))
+        if len(df) < 2_000_000 else "",
+    })
+    if resolution == "hourly":
+        out["time"] = (pd.Series(to_cst(times.to_numpy(dtype="datetime64[ns]")), index=times.index)
+                       if getattr(times.dt, "tz", None) is None else times)
+    else:
+        out["time"] = (
+            times.dt.tz_localize(None) if getattr(times.dt, "tz", None) is not None else times
+        ).dt.normalize()
+    out, bad_rows = bad.split(out)
+    kept, rejected, n_dup = split_duplicates(out, file=str(p), source="tidy")
+    if bad_rows:
+        rejected = rejects_frame(pd.concat(bad_rows + [rejected], ignore_index=True))
+    data = kept.drop(columns=["line", "raw"]).rename(
+        columns={"time": "time" if resolution == "hourly" else "date"}
+    )
+    meta = {
+        "source": "tidy", "file": str(p), "sha256": sha256_of(raw), "resolution": resolution,
+        "rows_in": int(len(df)), "rows_ok": int(len(data)), "rows_rejected": int(len(rejected)),
+        "rows_duplicate": n_dup, "missing_sentinels": int(sentinel.sum()),
+    }
+    return ReadResult(data.reset_index(drop=True), meta, rejected)
 
-    def problem(mask: pd.Series, field: str, reason: pd.Series | str) -> None:
+
+# --------------------------------------------------------------------------- steps
+class _Problems:
+    """Bad rows found by the checks: the first raises in strict mode, else all go to the rejects."""
+
+    def __init__(self, p: Path, line: pd.Series, strict: bool):
+        self.p, self.line, self.strict = p, line, strict
+        self.found: list[tuple[pd.Series, str, pd.Series]] = []  # (mask, field, reason)
+
+    def __call__(self, mask: pd.Series, field: str, reason: pd.Series | str) -> None:
         if not mask.any():
             return
-        if strict:
+        if self.strict:
             i = mask.to_numpy().argmax()
             text = reason if isinstance(reason, str) else reason.iloc[i]
-            raise InputError(p, int(line.iloc[i]), field, text)  # reasons quote cells via bounded_excerpt
-        problems.append((mask, field, reason if not isinstance(reason, str) else pd.Series(reason, index=mask.index)))
+            raise InputError(self.p, int(self.line.iloc[i]), field, text)  # reasons quote cells via bounded_excerpt
+        self.found.append((mask, field, reason if not isinstance(reason, str)
+                           else pd.Series(reason, index=mask.index)))
 
+    def split(self, out: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+        """``out`` without the bad rows, and one reject per bad row (its first problem)."""
+        if not self.found:
+            return out, []
+        drop = pd.Series(False, index=out.index)
+        rows = []
+        for mask, field, reason in self.found:
+            fresh = mask & ~drop
+            drop |= mask
+            rows.append(pd.DataFrame({"file": str(self.p), "line": self.line[fresh], "field": field,
+                                      "reason": reason[fresh], "raw": out.loc[fresh, "raw"], "source": "tidy"}))
+        return out.loc[~drop], rows
+
+
+def _load(p: Path) -> tuple[bytes, pd.DataFrame, str | None, pd.Series, int]:
+    """Parse: CSV (optionally gzip) or Parquet to a frame of text cells; physical line of each row."""
     raw, _ = load_source(p)
     raw_text = None
     if p.suffix.lower() in (".parquet", ".pq"):
@@ -125,15 +185,27 @@ def read_readings(path: str | Path, *, strict: bool = True) -> ReadResult:
         start, _n = record_layout(raw_text, file=str(p))
         if len(start) == len(df) + 1:
             line = pd.Series(start[1:], index=df.index)
+    return raw, df, raw_text, line, first_line
+
+
+def _check_columns(p: Path, df: pd.DataFrame) -> str:
+    """The required columns; returns the time column (``time`` hourly or ``date`` daily)."""
     for need in ("pollutant", "value"):
         if need not in df:
-            raise InputError(p, 1, need, f"missing column {need!r}; columns are {bounded_excerpt(', '.join(map(str, df.columns)))}")
+            columns = bounded_excerpt(", ".join(map(str, df.columns)))
+            raise InputError(p, 1, need, f"missing column {need!r}; columns are {columns}")
     if "station" not in df and "city" not in df:
         raise InputError(p, 1, "station", "need a 'station' or a 'city' column")
-    tcol = "time" if "time" in df else ("date" if "date" in df else None)
-    if tcol is None:
-        raise InputError(p, 1, "time", "need a 'time' (hourly) or 'date' (daily) column")
+    if "time" in df:
+        return "time"
+    if "date" in df:
+        return "date"
+    raise InputError(p, 1, "time", "need a 'time' (hourly) or 'date' (daily) column")
 
+
+def _pollutants(p: Path, df: pd.DataFrame, line: pd.Series, first_line: int, problem: _Problems
+                ) -> tuple[pd.Series, str]:
+    """Normalise pollutant spellings to keys; one resolution (hourly or daily) per file."""
     text = df["pollutant"].astype(str)
     uniq = {u: canonical_pollutant(u) for u in text.unique()}
     bad = [u for u, k in uniq.items() if k is None]
@@ -148,8 +220,11 @@ def read_readings(path: str | Path, *, strict: bool = True) -> ReadResult:
         i = pol.isin(HOURLY_POLLUTANTS).to_numpy().argmax()
         raise InputError(p, int(line.iloc[i]), "pollutant",
                          "file mixes hourly (so2 … o3) and daily (so2_24h … o3_8h) pollutants")
-    resolution = kinds.pop()
+    return pol, kinds.pop()
 
+
+def _values(df: pd.DataFrame, pol: pd.Series, problem: _Problems) -> tuple[pd.Series, pd.Series]:
+    """Validate values and units (CO in µg/m³ converted); missing markers → NaN. Returns values and sentinels."""
     # missing markers (docs/conventions.md): the text markers of MISSING_MARKERS and the
     # numeric sentinels -1, -999 and 9999 become NaN, never a value
     if pd.api.types.is_numeric_dtype(df["value"]):
@@ -172,70 +247,38 @@ def read_readings(path: str | Path, *, strict: bool = True) -> ReadResult:
         value = value.where(~co_in_ug, value / 1000.0)  # CO µg/m³ -> mg/m³
         wrong = (~is_co & ~ok_ug) | (is_co & ~ok_mg & ~co_in_ug)
         want = pd.Series(np.where(is_co, "mg/m3", "ug/m3"), index=df.index)
-        problem(wrong, "unit", "unit '" + df["unit"].astype(str) + "' for " + pol.astype(str) + "; expected " + want)
+        problem(wrong, "unit", "unit '" + df["unit"].astype(str) + "' for " + pol.astype(str) + "; expected " + want.astype(str))
     base = pol.str.replace(r"_(24h|1h|8h)$", "", regex=True)
     limit = pd.Series(sanity_bound(pol.to_numpy(dtype=object)), index=pol.index)
     implausible = value > limit
     hint = pd.Series(np.where(base == "co", " (CO must be in mg/m3)", ""), index=df.index)
-    problem(implausible, "value", value.map("{:g}".format) + " is not a plausible " + pol.astype(str)
+    problem(implausible, "value", value.map("{:g}".format).astype(str) + " is not a plausible " + pol.astype(str)
             + " concentration" + hint)
+    return value, sentinel
 
-    if pd.api.types.is_datetime64_any_dtype(df[tcol]):
-        times = pd.to_datetime(df[tcol])
-        problem(times.isna(), tcol, pd.Series("missing time", index=df.index))
+
+def _times(text: pd.Series, tcol: str, problem: _Problems) -> pd.Series:
+    """Times: every UTC offset converted to CST; ambiguous naive stamps rejected."""
+    if pd.api.types.is_datetime64_any_dtype(text):
+        times = pd.to_datetime(text)
+        problem(times.isna(), tcol, pd.Series("missing time", index=text.index))
     else:
         # every offset converted to CST; naive = CST unless other offsets make it ambiguous
-        times, unparsable_t, ambiguous_t = parse_time_text(df[tcol], naive_zone=None)
-        problem(unparsable_t, tcol, _quoted("cannot parse ", df[tcol], unparsable_t, " as a time"))
-        problem(ambiguous_t, tcol, _quoted("time ", df[tcol], ambiguous_t,
+        times, unparsable_t, ambiguous_t = parse_time_text(text, naive_zone=None)
+        problem(unparsable_t, tcol, _quoted("cannot parse ", text, unparsable_t, " as a time"))
+        problem(ambiguous_t, tcol, _quoted("time ", text, ambiguous_t,
                                            " has no UTC offset while other times of the file carry offsets "
                                            "other than +08:00: ambiguous (UTC or CST?)"))
     if getattr(times.dt, "tz", None) is not None:
         times = times.dt.tz_convert(TIMEZONE)
-    out = pd.DataFrame({
-        "station": (df["station"] if "station" in df else df["city"]).astype(str).str.strip(),
-        "city": df["city"].astype(str).str.strip() if "city" in df else pd.Series(pd.NA, index=df.index),
-        "pollutant": pol,
-        "value": value.astype(float),
-        "line": line,
-        "raw": (raw_lines(raw_text, line) if raw_text is not None else _raw_lines(df))
-        if len(df) < 2_000_000 else "",
-    })
-    if resolution == "hourly":
-        out["time"] = (pd.Series(to_cst(times.to_numpy(dtype="datetime64[ns]")), index=times.index)
-                       if getattr(times.dt, "tz", None) is None else times)
-    else:
-        out["time"] = (
-            times.dt.tz_localize(None) if getattr(times.dt, "tz", None) is not None else times
-        ).dt.normalize()
-    bad_rows = []
-    if problems:
-        drop = pd.Series(False, index=df.index)
-        for mask, field, reason in problems:
-            fresh = mask & ~drop  # one reject per row: its first problem
-            drop |= mask
-            bad_rows.append(pd.DataFrame({"file": str(p), "line": line[fresh], "field": field,
-                                          "reason": reason[fresh], "raw": out.loc[fresh, "raw"], "source": "tidy"}))
-        out = out.loc[~drop]
-    kept, rejected, n_dup = split_duplicates(out, file=str(p), source="tidy")
-    if bad_rows:
-        rejected = rejects_frame(pd.concat(bad_rows + [rejected], ignore_index=True))
-    data = kept.drop(columns=["line", "raw"]).rename(
-        columns={"time": "time" if resolution == "hourly" else "date"}
-    )
-    meta = {
-        "source": "tidy", "file": str(p), "sha256": sha256_of(raw), "resolution": resolution,
-        "rows_in": int(len(df)), "rows_ok": int(len(data)), "rows_rejected": int(len(rejected)),
-        "rows_duplicate": n_dup, "missing_sentinels": int(sentinel.sum()),
-    }
-    return ReadResult(data.reset_index(drop=True), meta, rejected)
+    return times
 
 
 def _quoted(before: str, cells: pd.Series, mask: pd.Series, after: str) -> pd.Series:
     """Reasons quoting the cells of ``mask`` rows (bounded, sanitised); only those rows are formatted."""
     out = pd.Series("", index=cells.index, dtype=object)
     if mask.any():
-        out[mask] = [before + bounded_excerpt(c) + after for c in cells[mask].astype(str)]
+        out.loc[mask] = np.array([before + bounded_excerpt(c) + after for c in cells[mask].astype(str)], dtype=object)
     return out
 
 
