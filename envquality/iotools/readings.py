@@ -253,7 +253,7 @@ def _values(df: pd.DataFrame, pol: pd.Series, problem: _Problems) -> tuple[pd.Se
     implausible = value > limit
     hint = pd.Series(np.where(base == "co", " (CO must be in mg/m3)", ""), index=df.index)
     problem(implausible, "value", value.map("{:g}".format).astype(str) + " is not a plausible " + pol.astype(str)
-            + " concentration" + hint)
+            + " concentration" + hint.astype(str))
     return value, sentinel
 
 
