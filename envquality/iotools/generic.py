@@ -420,7 +420,7 @@ def _read_table(raw: bytes, file: str, m: Mapping) -> tuple[pd.DataFrame, np.nda
         finally:
             wb.close()
         fields = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame()
-        fields.columns = range(fields.shape[1])
+        fields.columns = pd.RangeIndex(fields.shape[1])
         fields = fields.where(fields.notna(), None)
         # a trailing run of empty cells is no field
         n_fields = (
@@ -430,10 +430,10 @@ def _read_table(raw: bytes, file: str, m: Mapping) -> tuple[pd.DataFrame, np.nda
         )
         lines = np.arange(1, len(fields) + 1)
 
-        def raw_of(ls: list[int]) -> list[str]:
+        def cells_of(ls: list[int]) -> list[str]:
             return [",".join("" if v is None else str(v) for v in rows[i - 1]).rstrip(",") for i in ls]
 
-        return fields, lines, np.asarray(n_fields, dtype=np.int64), "xlsx", raw_of
+        return fields, lines, np.asarray(n_fields, dtype=np.int64), "xlsx", cells_of
     if m.encoding:
         try:
             text = raw.decode(m.encoding)
@@ -523,63 +523,89 @@ def read_generic(
         m = Mapping.from_dict(mapping)
     raw, file = load_source(path, name=name)
     fields, lines, n_fields, enc, raw_of = _read_table(raw, file, m)
-    src = m.source
+    rejected: list[pd.DataFrame] = []
+    b = _body(fields, lines, n_fields, m, file, rejected)
+    t, reasons, tfield = _times(b, m, file)
+    st = _stations(b, m, t.index)
+    bad_st = st.isna() | (st == "") | st.isin(MISSING_MARKERS)
+    bad_row = reasons.notna() | bad_st
+    if bad_row.any():
+        r = reasons.copy()
+        f = pd.Series(tfield, index=t.index, dtype="object")
+        f[bad_st & reasons.isna()] = "station"
+        r[bad_st & reasons.isna()] = "missing station"
+        rejected.append(reject_rows(file, b.ln[bad_row], f[bad_row], r[bad_row], None, m.source))
+    applied: dict[str, str] = {}
+    reshape = _wide_values if m.layout == "wide" else _long_values
+    long = reshape(b, m, file, st, t, ~bad_row, rejected, applied)
+    long["station"] = long["station"].astype(str)
+    meta = {
+        "sha256": sha256_of(raw), "encoding": enc, "layout": m.layout, "mapping": m.file,
+        "rows_in": b.n_in, "rows_ok": int(long["line"].nunique()), "blank_lines": b.n_blank, "units": applied,
+        "records": len(b.ln),
+    }
+    return finish(long, rejected, file=file, source=m.source, raw_of=raw_of, meta=meta)
+
+
+# --------------------------------------------------------------------------- steps
+@dataclass
+class _Body:
+    """The data records: cells, physical lines and the column position of each mapped field."""
+
+    cells: pd.DataFrame
+    ln: pd.Series
+    refs: dict[str, int]
+    n_in: int
+    n_blank: int
+
+    def col(self, key: str) -> pd.Series:
+        return self.cells[self.refs[key]].reset_index(drop=True)
+
+
+def _body(fields: pd.DataFrame, lines: np.ndarray, n_fields: np.ndarray, m: Mapping, file: str,
+          rejected: list[pd.DataFrame]) -> _Body:
+    """Parse: header (if any), skipped rows, blank lines, column references; short records rejected."""
     header: list[str] | None = None
     first = 0
     if m.header_row is not None:
         if m.header_row >= len(fields):
-            raise InputError(
-                file,
-                None,
-                None,
-                f"no header: the file has {len(fields)} records, header_row is {m.header_row}",
-            )
+            raise InputError(file, None, None,
+                             f"no header: the file has {len(fields)} records, header_row is {m.header_row}")
         hdr = fields.iloc[m.header_row]
-        header = [
-            "" if v is None else str(v).strip().lstrip("\ufeff")
-            for v in hdr.tolist()[: n_fields[m.header_row]]
-        ]
+        header = ["" if v is None else str(v).strip().lstrip("\ufeff")
+                  for v in hdr.tolist()[: n_fields[m.header_row]]]
         first = m.header_row + 1
     first += m.skip_rows
-    body = fields.iloc[first:]
-    b_lines = lines[first:]
-    b_nf = n_fields[first:]
+    body, b_lines, b_nf = fields.iloc[first:], lines[first:], n_fields[first:]
     blank = b_nf == 0
     body, b_lines, b_nf = body.loc[~blank], b_lines[~blank], b_nf[~blank]
     refs = {k: _resolve_ref(v, header, k, m, file) for k, v in m.columns.items()}
     need = max(refs.values()) + 1
     short = b_nf < need
-    rejected: list[pd.DataFrame] = []
     if short.any():
-        rejected.append(
-            reject_rows(
-                file,
-                b_lines[short],
-                None,
-                [f"too few fields ({n}; the mapping needs {need})" for n in b_nf[short]],
-                None,
-                src,
-            )
-        )
+        rejected.append(reject_rows(file, b_lines[short], None,
+                                    [f"too few fields ({n}; the mapping needs {need})" for n in b_nf[short]],
+                                    None, m.source))
     body, b_lines = body.loc[~short], b_lines[~short]
-    n_in = int((~blank).sum())
+    return _Body(body, pd.Series(b_lines, dtype="int64"), refs, int((~blank).sum()), int(blank.sum()))
 
-    def col(key: str) -> pd.Series:
-        return body[refs[key]].reset_index(drop=True)
 
-    ln = pd.Series(b_lines, dtype="int64")
-    nrec = len(ln)
-    # ---- time
+def _times(b: _Body, m: Mapping, file: str) -> tuple[pd.Series, pd.Series, str]:
+    """Validate times: parse (offsets converted), hour-start labels shifted, local zone to CST.
+
+    Returns the times, the reason of each bad time (None where fine) and the field name.
+    """
+    refs = b.refs
     try:
         if "time" in refs:
-            t = _parse_times(col("time"), m.time_format, m.timezone)
-            bad_t = t.isna()
+            t = _parse_times(b.col("time"), m.time_format, m.timezone)
         else:
-            d = _parse_times(col("date"), m.date_format, m.timezone)
-            h, hbad = to_number(col("hour").astype(object).where(col("hour").notna(), ""))
+            d = _parse_times(b.col("date"), m.date_format, m.timezone)
+            hour = b.col("hour")
+            h, _ = to_number(hour.astype(object).where(hour.notna(), ""))
             hok = h.notna() & (h >= 0) & (h <= 24) & (h == h.round())
             t = d + pd.to_timedelta(h.where(hok), unit="h")
-            bad_t = t.isna()
+        bad_t = t.isna()
     except ValueError as exc:
         raise InputError(file, None, "time", bounded_excerpt(exc, 120)) from None
     if m.time_label == "start":
@@ -589,105 +615,89 @@ def read_generic(
     else:
         t = _localize(t, m.timezone)
     not_hour = t.notna() & ((t.dt.minute != 0) | (t.dt.second != 0))
-    tfield = "time" if "time" in refs else "date/hour"
     reasons = pd.Series(None, index=t.index, dtype="object")
     reasons[bad_t] = "cannot parse time" + (
         f" with format {m.time_format!r}" if m.time_format and "time" in refs else ""
     )
     reasons[t.isna() & ~bad_t] = f"nonexistent or ambiguous local time in {m.timezone}"
     reasons[not_hour] = "time is not on the hour"
-    # ---- station
-    if "station" in refs:
-        st = col("station").astype("string").str.strip()
+    return t, reasons, "time" if "time" in refs else "date/hour"
+
+
+def _stations(b: _Body, m: Mapping, index: pd.Index) -> pd.Series:
+    """Normalise station codes: the column or the constant, through ``station_map``."""
+    if "station" in b.refs:
+        st = b.col("station").astype("string").str.strip()
     else:
-        st = pd.Series(str(m.constants["station"]), index=t.index, dtype="string")
+        st = pd.Series(str(m.constants["station"]), index=index, dtype="string")
     if m.station_map:
         st = st.map(lambda s: m.station_map.get(s, s) if isinstance(s, str) else s).astype("string")
-    bad_st = st.isna() | (st == "") | st.isin(MISSING_MARKERS)
-    bad_row = reasons.notna() | bad_st
-    if bad_row.any():
-        r = reasons.copy()
-        f = pd.Series(tfield, index=t.index, dtype="object")
-        f[bad_st & reasons.isna()] = "station"
-        r[bad_st & reasons.isna()] = "missing station"
-        rejected.append(reject_rows(file, ln[bad_row], f[bad_row], r[bad_row], None, src))
-    ok = ~bad_row
+    return st
 
-    def numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-        s = s.astype(object).where(s.notna(), "")
-        if m.missing_text:
-            s = s.where(~s.astype(str).str.strip().isin(m.missing_text), "")
-        return to_number(s, numeric_missing=m.missing_numbers)
 
-    applied: dict[str, str] = {}
-    if m.layout == "wide":
-        parts = []
-        for p in m.pollutant_columns:
-            v, bad = numbers(col(p))
-            unit = m.units.get(p, UNITS[p])
-            fac = unit_factor(p, unit)
-            if fac != 1.0:
-                applied[p] = f"{unit} -> {UNITS[p]} x{fac:.6g}"
-            bad = bad & ok
-            if bad.any():
-                rejected.append(number_rejects(file, ln[bad], p, col(p)[bad], src))
-            keep = ok & ~bad
-            parts.append(pd.DataFrame({"station": st[keep], "time": t[keep], "pollutant": p,
-                                       "value": v[keep] * fac, "line": ln[keep]}))
-        long = pd.concat(parts, ignore_index=True)
+def _numbers(m: Mapping, s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    s = s.astype(object).where(s.notna(), "")
+    if m.missing_text:
+        s = s.where(~s.astype(str).str.strip().isin(m.missing_text), "")
+    return to_number(s, numeric_missing=m.missing_numbers)
+
+
+def _wide_values(b: _Body, m: Mapping, file: str, st: pd.Series, t: pd.Series, ok: pd.Series,
+                 rejected: list[pd.DataFrame], applied: dict[str, str]) -> pd.DataFrame:
+    """Validate and reshape a wide export (one column per pollutant) to long readings in standard units."""
+    parts = []
+    for p in m.pollutant_columns:
+        v, bad = _numbers(m, b.col(p))
+        unit = m.units.get(p, UNITS[p])
+        fac = unit_factor(p, unit)
+        if fac != 1.0:
+            applied[p] = f"{unit} -> {UNITS[p]} x{fac:.6g}"
+        bad = bad & ok
+        if bad.any():
+            rejected.append(number_rejects(file, b.ln[bad], p, b.col(p)[bad], m.source))
+        keep = ok & ~bad
+        parts.append(pd.DataFrame({"station": st[keep], "time": t[keep], "pollutant": p,
+                                   "value": v[keep] * fac, "line": b.ln[keep]}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _long_values(b: _Body, m: Mapping, file: str, st: pd.Series, t: pd.Series, ok: pd.Series,
+                 rejected: list[pd.DataFrame], applied: dict[str, str]) -> pd.DataFrame:
+    """Validate a long export (pollutant, value, unit per row): pollutant names, units, numbers."""
+    src = m.source
+    plab = b.col("pollutant") if "pollutant" in b.refs else pd.Series(str(m.constants["pollutant"]), index=t.index)
+    pk = normalize_pollutant(plab, m.pollutant_names)
+    badp = ok & pk.isna()
+    if badp.any():
+        rejected.append(reject_rows(file, b.ln[badp], "pollutant",
+                                    "unknown pollutant " + plab[badp].astype(str).map(bounded_excerpt), None, src))
+    v, badv = _numbers(m, b.col("value"))
+    okp = ok & pk.notna()
+    if "unit" in b.refs:
+        ulab = b.col("unit").astype(object)
+    elif "unit" in m.constants:
+        ulab = pd.Series(m.constants["unit"], index=t.index, dtype=object)
     else:
-        if "pollutant" in refs:
-            plab = col("pollutant")
-        else:
-            plab = pd.Series(str(m.constants["pollutant"]), index=t.index)
-        pk = normalize_pollutant(plab, m.pollutant_names)
-        badp = ok & pk.isna()
-        if badp.any():
-            rejected.append(reject_rows(file, ln[badp], "pollutant",
-                                    "unknown pollutant " + plab[badp].astype(str).map(repr), None, src))
-        v, badv = numbers(col("value"))
-        okp = ok & pk.notna()
-        if "unit" in refs or "unit" in m.constants:
-            ulab = (
-                col("unit").astype(object)
-                if "unit" in refs
-                else pd.Series(m.constants["unit"], index=t.index, dtype=object)
-            )
-        else:
-            ulab = pk.map(lambda p: m.units.get(p, UNITS.get(p)) if isinstance(p, str) else None)
-        pairs = pd.DataFrame({"p": pk, "u": ulab.astype(object)})
-        fac = pd.Series(np.nan, index=t.index)
-        for (p, u), idx in pairs[okp].groupby(["p", "u"], dropna=False).groups.items():
-            try:
-                f_ = unit_factor(p, u)
-            except ValueError:
-                continue
-            fac[idx] = f_
-            if f_ != 1.0:
-                applied[p] = f"{u} -> {UNITS[p]} x{f_:.6g}"
-        badu = okp & fac.isna()
-        if badu.any():
-            rejected.append(
-                reject_rows(
-                    file,
-                    ln[badu],
-                    "unit",
-                    "unit " + ulab[badu].astype(str).map(repr) + " does not fit " + pk[badu].astype(str),
-                    None,
-                    src,
-                )
-            )
-        badv = badv & okp & ~badu
-        if badv.any():
-            rejected.append(number_rejects(file, ln[badv], "value", col("value")[badv], src))
-        keep = okp & ~badu & ~badv
-        long = pd.DataFrame({"station": st[keep], "time": t[keep], "pollutant": pk[keep],
-                             "value": v[keep] * fac[keep], "line": ln[keep]})
-    long["station"] = long["station"].astype(str)
-    rows_ok = int(long["line"].nunique())
-    meta = {
-        "sha256": sha256_of(raw), "encoding": enc, "layout": m.layout, "mapping": m.file,
-        "rows_in": n_in, "rows_ok": rows_ok, "blank_lines": int(blank.sum()), "units": applied,
-        "records": nrec,
-    }
-    return finish(long, rejected, file=file, source=src, raw_of=raw_of, meta=meta)
+        ulab = pk.map(lambda p: m.units.get(p, UNITS.get(p)) if isinstance(p, str) else None)
+    pairs = pd.DataFrame({"p": pk, "u": ulab.astype(object)})
+    fac = pd.Series(np.nan, index=t.index)
+    for key, idx in pairs[okp].groupby(["p", "u"], dropna=False).groups.items():
+        p: Any = key[0]  # type: ignore[index]
+        u: Any = key[1]  # type: ignore[index]
+        try:
+            f_ = unit_factor(p, u)
+        except ValueError:
+            continue
+        fac[idx] = f_
+        if f_ != 1.0:
+            applied[p] = f"{u} -> {UNITS[p]} x{f_:.6g}"
+    badu = okp & fac.isna()
+    if badu.any():
+        rejected.append(reject_rows(file, b.ln[badu], "unit", "unit " + ulab[badu].astype(str).map(bounded_excerpt)
+                                    + " does not fit " + pk[badu].astype(str), None, src))
+    badv = badv & okp & ~badu
+    if badv.any():
+        rejected.append(number_rejects(file, b.ln[badv], "value", b.col("value")[badv], src))
+    keep = okp & ~badu & ~badv
+    return pd.DataFrame({"station": st[keep], "time": t[keep], "pollutant": pk[keep],
+                         "value": v[keep] * fac[keep], "line": b.ln[keep]})
