@@ -76,7 +76,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping as _MappingABC
+from typing import Any, Callable, Mapping as _MappingABC
 
 import numpy as np
 import pandas as pd
@@ -179,139 +179,157 @@ class Mapping:
                                    f"allowed: {', '.join(sorted(_MAPPING_KEYS))}")
             raise bad(unknown[0], f"unknown key; allowed: {', '.join(sorted(_MAPPING_KEYS))}")
         m = cls(file=file)
-        m.source = str(d.get("source", "generic"))
-        fmt = d.get("format")
-        if fmt is not None and fmt not in ("csv", "excel"):
-            raise bad("format", f"must be csv or excel, not {bounded_excerpt(fmt, 40)}")
-        m.format = fmt
-        sheet = d.get("sheet", 0)
-        if not isinstance(sheet, (str, int)) or isinstance(sheet, bool):
-            raise bad("sheet", "must be a sheet name or a 0-based index")
-        m.sheet = sheet
-        enc = d.get("encoding")
-        if enc is not None and str(enc).lower() != "auto":
-            import codecs
-            try:
-                codecs.lookup(str(enc))
-            except LookupError:
-                raise bad("encoding", f"unknown encoding {bounded_excerpt(enc, 40)}") from None
-            m.encoding = str(enc)
-        delim = d.get("delimiter", ",")
-        if not isinstance(delim, str) or len(delim) != 1:
-            raise bad("delimiter", "must be a single character")
-        m.delimiter = delim
-        for key in ("header_row", "skip_rows"):
-            v = d.get(key, 0 if key == "skip_rows" else 0)
-            if key == "header_row" and key in d and d[key] is None:
-                m.header_row = None
-                continue
-            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                raise bad(
-                    key,
-                    f"must be a non-negative integer{' or null' if key == 'header_row' else ''}, not {bounded_excerpt(v, 40)}",
-                )
-            setattr(m, key, v)
-        cols = d.get("columns")
-        if not isinstance(cols, _MappingABC) or not cols:
-            raise bad("columns", "required: a mapping of canonical fields to source columns")
-        layout = d.get("layout", "long" if "value" in cols else "wide")
-        if layout not in ("long", "wide"):
-            raise bad("layout", f"must be long or wide, not {bounded_excerpt(layout, 40)}")
-        m.layout = layout
-        for k, ref in cols.items():
-            if k not in _FIELD_KEYS and k not in POLLUTANT_KEYS:
-                raise bad(
-                    f"columns.{k}",
-                    f"unknown field; use {sorted(_FIELD_KEYS)} or a pollutant key {list(POLLUTANT_KEYS)}",
-                )
-            if isinstance(ref, bool) or not isinstance(ref, (str, int)):
-                raise bad(
-                    f"columns.{k}",
-                    f"must be a column name, '#<position>' or an integer position, not {bounded_excerpt(ref, 40)}",
-                )
-            if isinstance(ref, int) and ref < 0:
-                raise bad(f"columns.{k}", "positions are 0-based and non-negative")
-            if isinstance(ref, str) and ref.startswith("#") and not re.fullmatch(r"#\d+", ref):
-                raise bad(f"columns.{k}", f"position must look like '#3', not {bounded_excerpt(ref, 40)}")
-        m.columns = dict(cols)
-        consts = d.get("constants") or {}
-        if not isinstance(consts, _MappingABC):
-            raise bad("constants", "must be a mapping of field to value")
-        for k in consts:
-            if k not in ("station", "pollutant", "unit"):
-                raise bad(f"constants.{k}", "only station, pollutant and unit can be constants")
-        m.constants = dict(consts)
-        have = set(m.columns) | set(m.constants)
-        if "station" not in have:
-            raise bad("columns.station", "a station column (or constants.station) is required")
-        if "time" in m.columns and ("date" in m.columns or "hour" in m.columns):
-            raise bad("columns.time", "give either time or date+hour, not both")
-        if "time" not in m.columns and not {"date", "hour"} <= set(m.columns):
-            raise bad("columns.time", "a time column (or date and hour columns) is required")
-        if layout == "long":
-            for k in ("pollutant", "value"):
-                if k not in have:
-                    raise bad(f"columns.{k}", f"layout long needs a {k} column")
-            extra = sorted(set(m.columns) & set(POLLUTANT_KEYS))
-            if extra:
-                raise bad(f"columns.{extra[0]}", "pollutant columns belong to layout wide")
-        else:
-            if not m.pollutant_columns:
-                raise bad("columns", "layout wide needs at least one pollutant column (e.g. pm25: PM2.5)")
-            for k in ("pollutant", "value", "unit"):
-                if k in m.columns:
-                    raise bad(f"columns.{k}", "belongs to layout long")
-        for key in ("time_format", "date_format"):
-            v = d.get(key)
-            if v is not None and not isinstance(v, str):
-                raise bad(key, "must be a strptime format string")
-            setattr(m, key, v)
-        tl = d.get("time_label", "end")
-        if tl not in ("end", "start"):
-            raise bad("time_label", f"must be end or start, not {bounded_excerpt(tl, 40)}")
-        m.time_label = tl
-        tz = d.get("timezone", TIMEZONE)
-        try:
-            pd.Timestamp("2020-01-01").tz_localize(str(tz))
-        except Exception:
-            raise bad("timezone", f"unknown time zone {bounded_excerpt(tz, 40)}") from None
-        m.timezone = str(tz)
-        units = d.get("units") or {}
-        if not isinstance(units, _MappingABC):
-            raise bad("units", "must be a mapping of pollutant to unit")
-        for p, u in units.items():
-            if p not in UNITS:
-                raise bad(f"units.{p}", "unknown pollutant key")
-            try:
-                unit_factor(p, u)
-            except ValueError as exc:
-                raise bad(f"units.{p}", str(exc)) from None
-        m.units = {str(p): str(u) for p, u in units.items()}
-        miss = d.get("missing") or []
-        if not isinstance(miss, (list, tuple)):
-            raise bad("missing", "must be a list of markers")
-        texts, nums = set(), []
-        for v in miss:
-            if isinstance(v, bool):
-                raise bad("missing", f"invalid marker {bounded_excerpt(v, 40)}")
-            if isinstance(v, (int, float)):
-                nums.append(float(v))
-                continue
-            s = str(v).strip()
-            try:
-                nums.append(float(s))
-            except ValueError:
-                texts.add(s)
-        m.missing_text, m.missing_numbers = frozenset(texts), tuple(nums)
-        for key in ("station_map", "pollutant_names"):
-            v = d.get(key) or {}
-            if not isinstance(v, _MappingABC):
-                raise bad(key, "must be a mapping")
-            setattr(m, key, {str(a).strip(): str(b) for a, b in v.items()})
-        for lab, k in m.pollutant_names.items():
-            if k not in POLLUTANT_KEYS:
-                raise bad(f"pollutant_names.{lab}", f"{bounded_excerpt(k, 40)} is not a pollutant key")
+        for step in (_file_options, _columns, _time_options, _value_options):
+            step(m, d, bad)
         return m
+
+
+def _file_options(m: Mapping, d: _MappingABC[str, Any], bad: Callable[[str, str], InputError]) -> None:
+    """Mapping keys of the file: source, format, sheet, encoding, delimiter, header_row, skip_rows."""
+    m.source = str(d.get("source", "generic"))
+    fmt = d.get("format")
+    if fmt is not None and fmt not in ("csv", "excel"):
+        raise bad("format", f"must be csv or excel, not {bounded_excerpt(fmt, 40)}")
+    m.format = fmt
+    sheet = d.get("sheet", 0)
+    if not isinstance(sheet, (str, int)) or isinstance(sheet, bool):
+        raise bad("sheet", "must be a sheet name or a 0-based index")
+    m.sheet = sheet
+    enc = d.get("encoding")
+    if enc is not None and str(enc).lower() != "auto":
+        import codecs
+        try:
+            codecs.lookup(str(enc))
+        except LookupError:
+            raise bad("encoding", f"unknown encoding {bounded_excerpt(enc, 40)}") from None
+        m.encoding = str(enc)
+    delim = d.get("delimiter", ",")
+    if not isinstance(delim, str) or len(delim) != 1:
+        raise bad("delimiter", "must be a single character")
+    m.delimiter = delim
+    for key in ("header_row", "skip_rows"):
+        v = d.get(key, 0 if key == "skip_rows" else 0)
+        if key == "header_row" and key in d and d[key] is None:
+            m.header_row = None
+            continue
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise bad(
+                key,
+                f"must be a non-negative integer{' or null' if key == 'header_row' else ''}, not {bounded_excerpt(v, 40)}",
+            )
+        setattr(m, key, v)
+
+
+def _columns(m: Mapping, d: _MappingABC[str, Any], bad: Callable[[str, str], InputError]) -> None:
+    """Mapping keys ``columns``, ``layout`` and ``constants``, and the fields each layout needs."""
+    cols = d.get("columns")
+    if not isinstance(cols, _MappingABC) or not cols:
+        raise bad("columns", "required: a mapping of canonical fields to source columns")
+    layout = d.get("layout", "long" if "value" in cols else "wide")
+    if layout not in ("long", "wide"):
+        raise bad("layout", f"must be long or wide, not {bounded_excerpt(layout, 40)}")
+    m.layout = layout
+    for k, ref in cols.items():
+        if k not in _FIELD_KEYS and k not in POLLUTANT_KEYS:
+            raise bad(
+                f"columns.{k}",
+                f"unknown field; use {sorted(_FIELD_KEYS)} or a pollutant key {list(POLLUTANT_KEYS)}",
+            )
+        if isinstance(ref, bool) or not isinstance(ref, (str, int)):
+            raise bad(
+                f"columns.{k}",
+                f"must be a column name, '#<position>' or an integer position, not {bounded_excerpt(ref, 40)}",
+            )
+        if isinstance(ref, int) and ref < 0:
+            raise bad(f"columns.{k}", "positions are 0-based and non-negative")
+        if isinstance(ref, str) and ref.startswith("#") and not re.fullmatch(r"#\d+", ref):
+            raise bad(f"columns.{k}", f"position must look like '#3', not {bounded_excerpt(ref, 40)}")
+    m.columns = dict(cols)
+    consts = d.get("constants") or {}
+    if not isinstance(consts, _MappingABC):
+        raise bad("constants", "must be a mapping of field to value")
+    for k in consts:
+        if k not in ("station", "pollutant", "unit"):
+            raise bad(f"constants.{k}", "only station, pollutant and unit can be constants")
+    m.constants = dict(consts)
+    have = set(m.columns) | set(m.constants)
+    if "station" not in have:
+        raise bad("columns.station", "a station column (or constants.station) is required")
+    if "time" in m.columns and ("date" in m.columns or "hour" in m.columns):
+        raise bad("columns.time", "give either time or date+hour, not both")
+    if "time" not in m.columns and not {"date", "hour"} <= set(m.columns):
+        raise bad("columns.time", "a time column (or date and hour columns) is required")
+    if layout == "long":
+        for k in ("pollutant", "value"):
+            if k not in have:
+                raise bad(f"columns.{k}", f"layout long needs a {k} column")
+        extra = sorted(set(m.columns) & set(POLLUTANT_KEYS))
+        if extra:
+            raise bad(f"columns.{extra[0]}", "pollutant columns belong to layout wide")
+    else:
+        if not m.pollutant_columns:
+            raise bad("columns", "layout wide needs at least one pollutant column (e.g. pm25: PM2.5)")
+        for k in ("pollutant", "value", "unit"):
+            if k in m.columns:
+                raise bad(f"columns.{k}", "belongs to layout long")
+
+
+def _time_options(m: Mapping, d: _MappingABC[str, Any], bad: Callable[[str, str], InputError]) -> None:
+    """Mapping keys of time: formats, label (end/start of the hour) and time zone."""
+    for key in ("time_format", "date_format"):
+        v = d.get(key)
+        if v is not None and not isinstance(v, str):
+            raise bad(key, "must be a strptime format string")
+        setattr(m, key, v)
+    tl = d.get("time_label", "end")
+    if tl not in ("end", "start"):
+        raise bad("time_label", f"must be end or start, not {bounded_excerpt(tl, 40)}")
+    m.time_label = tl
+    tz = d.get("timezone", TIMEZONE)
+    try:
+        pd.Timestamp("2020-01-01").tz_localize(str(tz))
+    except Exception:
+        raise bad("timezone", f"unknown time zone {bounded_excerpt(tz, 40)}") from None
+    m.timezone = str(tz)
+
+
+def _value_options(m: Mapping, d: _MappingABC[str, Any], bad: Callable[[str, str], InputError]) -> None:
+    """Mapping keys of values: units, missing markers, station map, pollutant names."""
+    units = d.get("units") or {}
+    if not isinstance(units, _MappingABC):
+        raise bad("units", "must be a mapping of pollutant to unit")
+    for p, u in units.items():
+        if p not in UNITS:
+            raise bad(f"units.{p}", "unknown pollutant key")
+        try:
+            unit_factor(p, u)
+        except ValueError as exc:
+            raise bad(f"units.{p}", str(exc)) from None
+    m.units = {str(p): str(u) for p, u in units.items()}
+    miss = d.get("missing") or []
+    if not isinstance(miss, (list, tuple)):
+        raise bad("missing", "must be a list of markers")
+    texts, nums = set(), []
+    for v in miss:
+        if isinstance(v, bool):
+            raise bad("missing", f"invalid marker {bounded_excerpt(v, 40)}")
+        if isinstance(v, (int, float)):
+            nums.append(float(v))
+            continue
+        s = str(v).strip()
+        try:
+            nums.append(float(s))
+        except ValueError:
+            texts.add(s)
+    m.missing_text, m.missing_numbers = frozenset(texts), tuple(nums)
+    for key in ("station_map", "pollutant_names"):
+        v = d.get(key) or {}
+        if not isinstance(v, _MappingABC):
+            raise bad(key, "must be a mapping")
+        setattr(m, key, {str(a).strip(): str(b) for a, b in v.items()})
+    for lab, k in m.pollutant_names.items():
+        if k not in POLLUTANT_KEYS:
+            raise bad(f"pollutant_names.{lab}", f"{bounded_excerpt(k, 40)} is not a pollutant key")
 
 
 def load_mapping(path: str | Path) -> Mapping:
