@@ -423,6 +423,76 @@ def _location_id(loc: Any) -> int:
     return _int(loc, "location id", lo=1)
 
 
+def _sensor_hours(results: list[dict[str, Any]], lid: int, hpath: str, numeric_missing: Iterable[float],
+                  applied: dict[str, str], rej: Callable[[str, list, list, list], None]) -> pd.DataFrame:
+    """One sensor's hourly means: validate parameter, unit and period; convert to the standard unit."""
+    frame = pd.json_normalize(results)
+    for c in (
+        "value",
+        "parameter.name",
+        "parameter.units",
+        "period.datetimeTo.utc",
+        "coverage.percentComplete",
+    ):
+        if c not in frame:
+            frame[c] = np.nan
+    raw = pd.Series([json.dumps(r, ensure_ascii=False)[:500] for r in results])
+    key = frame["parameter.name"].map(OPENAQ_PARAMETERS)
+    bad_par = key.isna()
+    if bad_par.any():
+        rej(
+            hpath,
+            ["parameter"] * int(bad_par.sum()),
+            (
+                "unknown parameter " + frame.loc[bad_par, "parameter.name"].astype(str).map(repr)
+            ).tolist(),
+            raw[bad_par].tolist(),
+        )
+    fac = pd.Series(np.nan, index=frame.index)
+    for pair, idx in frame[~bad_par].groupby(["parameter.name", "parameter.units"], dropna=False).groups.items():
+        p: Any = pair[0]  # type: ignore[index]
+        u: Any = pair[1]  # type: ignore[index]
+        try:
+            fac[idx] = f = unit_factor(OPENAQ_PARAMETERS[p], u)
+        except ValueError:
+            continue
+        if f != 1.0:
+            applied[p] = f"{normalize_unit(u)} -> x{f:.6g}"
+    bad_unit = ~bad_par & fac.isna()
+    if bad_unit.any():
+        rej(hpath, ["units"] * int(bad_unit.sum()),
+            ("unknown unit " + frame.loc[bad_unit, "parameter.units"].astype(str).map(repr) + " for "
+             + frame.loc[bad_unit, "parameter.name"].astype(str)).tolist(), raw[bad_unit].tolist())
+    t = pd.to_datetime(frame["period.datetimeTo.utc"], utc=True, errors="coerce")
+    bad_t = ~bad_par & ~bad_unit & t.isna()
+    if bad_t.any():
+        rej(
+            hpath,
+            ["period"] * int(bad_t.sum()),
+            ["missing or unreadable period.datetimeTo.utc"] * int(bad_t.sum()),
+            raw[bad_t].tolist(),
+        )
+    value = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
+    miss = list(numeric_missing)
+    if miss:
+        value = value.mask(value.isin(miss))
+    keep = ~bad_par & ~bad_unit & ~bad_t
+    return (
+        pd.DataFrame(
+            {
+                "station": f"openaq:{lid}",
+                "time": t[keep].dt.tz_convert(TIMEZONE),
+                "pollutant": key[keep],
+                "value": (value * fac)[keep],
+                "coverage": pd.to_numeric(frame["coverage.percentComplete"], errors="coerce")[
+                    keep
+                ].astype("float64"),
+                "line": pd.NA,
+            }
+        )
+    )
+
+
 def read_openaq(
     client: OpenAQClient,
     locations: Iterable[int | dict],
@@ -484,84 +554,12 @@ def read_openaq(
             rows_in += len(results)
             if not results:
                 continue
-            frame = pd.json_normalize(results)
-            for c in (
-                "value",
-                "parameter.name",
-                "parameter.units",
-                "period.datetimeTo.utc",
-                "coverage.percentComplete",
-            ):
-                if c not in frame:
-                    frame[c] = np.nan
-            raw = pd.Series([json.dumps(r, ensure_ascii=False)[:500] for r in results])
-            key = frame["parameter.name"].map(OPENAQ_PARAMETERS)
-            bad_par = key.isna()
-            if bad_par.any():
-                rej(
-                    hpath,
-                    ["parameter"] * int(bad_par.sum()),
-                    (
-                        "unknown parameter " + frame.loc[bad_par, "parameter.name"].astype(str).map(repr)
-                    ).tolist(),
-                    raw[bad_par].tolist(),
-                )
-            fac = pd.Series(np.nan, index=frame.index)
-            for (p, u), idx in (
-                frame[~bad_par].groupby(["parameter.name", "parameter.units"], dropna=False).groups.items()
-            ):
-                try:
-                    fac[idx] = f = unit_factor(OPENAQ_PARAMETERS[p], u)
-                except ValueError:
-                    continue
-                if f != 1.0:
-                    applied[p] = f"{normalize_unit(u)} -> x{f:.6g}"
-            bad_unit = ~bad_par & fac.isna()
-            if bad_unit.any():
-                rej(hpath, ["units"] * int(bad_unit.sum()),
-                    ("unknown unit " + frame.loc[bad_unit, "parameter.units"].astype(str).map(repr) + " for "
-                     + frame.loc[bad_unit, "parameter.name"].astype(str)).tolist(), raw[bad_unit].tolist())
-            t = pd.to_datetime(frame["period.datetimeTo.utc"], utc=True, errors="coerce")
-            bad_t = ~bad_par & ~bad_unit & t.isna()
-            if bad_t.any():
-                rej(
-                    hpath,
-                    ["period"] * int(bad_t.sum()),
-                    ["missing or unreadable period.datetimeTo.utc"] * int(bad_t.sum()),
-                    raw[bad_t].tolist(),
-                )
-            value = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
-            miss = list(numeric_missing)
-            if miss:
-                value = value.mask(value.isin(miss))
-            keep = ~bad_par & ~bad_unit & ~bad_t
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "station": f"openaq:{lid}",
-                        "time": t[keep].dt.tz_convert(TIMEZONE),
-                        "pollutant": key[keep],
-                        "value": (value * fac)[keep],
-                        "coverage": pd.to_numeric(frame["coverage.percentComplete"], errors="coerce")[
-                            keep
-                        ].astype("float64"),
-                        "line": pd.NA,
-                    }
-                )
-            )
-    if parts:
-        long = pd.concat(parts, ignore_index=True)
-    else:
-        long = pd.DataFrame(
-            {
-                "station": pd.Series(dtype=str),
-                "time": pd.Series(dtype=f"datetime64[ns, {TIMEZONE}]"),
-                "pollutant": pd.Series(dtype=str),
-                "value": pd.Series(dtype="float64"),
-                "coverage": pd.Series(dtype="float64"),
-                "line": pd.Series(dtype="Int64"),
-            }
-        )
+            parts.append(_sensor_hours(results, lid, hpath, numeric_missing, applied, rej))
+    long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({
+        "station": pd.Series(dtype=str), "time": pd.Series(dtype=f"datetime64[ns, {TIMEZONE}]"),
+        "pollutant": pd.Series(dtype=str), "value": pd.Series(dtype="float64"),
+        "coverage": pd.Series(dtype="float64"), "line": pd.Series(dtype="Int64"),
+    })
     meta = {
         "sha256": client.digest, "encoding": "utf-8", "base_url": client.base_url,
         "locations": ids, "sensors": n_sensors, "requests": client.requests_made,
