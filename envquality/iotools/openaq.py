@@ -545,10 +545,14 @@ def read_openaq(
             par = sensor.get("parameter") or {}
             pname = par.get("name")
             if pname not in OPENAQ_PARAMETERS:
-                rej(spath, ["parameter"], [f"unknown parameter {pname!r} (sensor {sensor.get('id')})"],
+                rej(spath, ["parameter"], [f"unknown parameter {bounded_excerpt(pname, 40)} (sensor {bounded_excerpt(sensor.get('id'), 20)})"],
                     [json.dumps(sensor, ensure_ascii=False)[:500]])
                 continue
             sid = sensor.get("id")
+            if isinstance(sid, bool) or not isinstance(sid, int):
+                rej(spath, ["id"], [f"sensor without an integer id ({bounded_excerpt(sid, 40)})"],
+                    [json.dumps(sensor, ensure_ascii=False)[:500]])
+                continue
             hpath = f"/v3/sensors/{sid}/hours"
             results = client.hours(sid, t0, t1)
             rows_in += len(results)
