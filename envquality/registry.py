@@ -378,12 +378,12 @@ class Registry:
         self._areas = areas
         keys: dict[tuple[str, str], str] = {}
         for row in self.stations.itertuples(index=False):
-            for n in (row.name, row.raw_name, clean_station_name(row.raw_name)[0]):
+            for n in (row.name, row.raw_name, clean_station_name(str(row.raw_name))[0]):
                 keys.setdefault((str(row.city_code), _norm(n)), str(row.code))
         self._station_key = keys
         hist: dict[tuple[str, str], list[tuple[str, Any, Any]]] = {}
-        names = self.history.loc[self.history["event"].isin(("historical_station", "renamed"))]
-        for row in names.itertuples(index=False):
+        named = self.history.loc[self.history["event"].isin(("historical_station", "renamed"))]
+        for row in named.itertuples(index=False):
             hist.setdefault((str(row.city_code), _norm(row.name)), []).append(
                 (str(row.station_id), row.valid_from, row.valid_to))
         self._history_key = hist

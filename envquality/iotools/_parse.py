@@ -403,7 +403,7 @@ def finish(
         kept.loc[:, cols].sort_values(["station", "time", "pollutant"], kind="stable").reset_index(drop=True)
     )
     data["value"] = data["value"].astype("float64")
-    data["time"] = data["time"].astype(f"datetime64[ns, {TIMEZONE}]")
+    data["time"] = data["time"].astype(pd.DatetimeTZDtype("ns", TIMEZONE))
     data["station"] = data["station"].astype(str)
     data["pollutant"] = data["pollutant"].astype(str)
     meta = {
