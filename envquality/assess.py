@@ -20,8 +20,43 @@ from envquality.stats.datasets import PROVINCE, assess, city_daily, hourly_grid,
 from envquality.targets import GOOD_DAY_RATIO_TARGET
 
 __all__ = [
-    "assign_cities", "city_daily_from_daily_tidy", "assess_readings", "format_stats_table", "period_bounds",
+    "exclude_implausible", "assign_cities", "city_daily_from_daily_tidy", "assess_readings", "format_stats_table", "period_bounds",
 ]
+
+
+def exclude_implausible(data: pd.DataFrame, thresholds: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drop values outside the plausibility ranges the ingest gate applies.
+
+    The ranges are those of the quality gate's ``hourly.ranges``
+    (``envquality/quality/thresholds.yaml``, check ``hourly.range.<pollutant>``):
+    ingest quarantines such values, so ``assess`` must not average them
+    either (a PM10 of −5 would pull a mean of 80 down to 78).  Daily keys
+    (``pm10_24h``, ``o3_8h`` …) use their pollutant's range.  NaN stays NaN.
+
+    Returns
+    -------
+    kept : DataFrame
+        ``data`` without the implausible rows.
+    excluded : DataFrame
+        The dropped rows, with a ``reason`` column.
+    """
+    from envquality.quality.config import load_thresholds
+
+    ranges = (thresholds or load_thresholds())["hourly"]["ranges"]
+    base = data["pollutant"].astype(str).str.replace(r"_(24h|1h|8h)$", "", regex=True)
+    lo = base.map({k: float(r["min"]) for k, r in ranges.items()}).astype("float64")
+    hi = base.map({k: float(r["max"]) for k, r in ranges.items()}).astype("float64")
+    value = data["value"].astype("float64")
+    bad = ((value < lo) | (value > hi)).fillna(False).astype(bool)
+    excluded = data.loc[bad].copy()
+    if not bad.any():
+        return data, excluded.assign(reason=pd.Series(dtype=object))
+    excluded["reason"] = (
+        "value " + excluded["value"].map("{:g}".format) + " outside the plausible range "
+        + lo[bad].map("{:g}".format) + "–" + hi[bad].map("{:g}".format) + " of " + base[bad]
+        + " (gate check hourly.range." + base[bad] + ")"
+    )
+    return data.loc[~bad], excluded
 
 
 def assign_cities(data: pd.DataFrame, registry: Registry | None = None, *, file: str = "") -> pd.DataFrame:

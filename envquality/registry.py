@@ -24,6 +24,13 @@ sources):
     (``active``/``retired``), ``active_from``, ``retired_on``,
     ``assessment``, ``list_flag`` (the list's raw ``对照点`` Y/N column),
     ``source``.
+``gansu_station_history.csv``
+    Station history (:data:`HISTORY_COLUMNS`, see ``docs/registry.md``):
+    names the 2022 list no longer has (pm25.in 2020: ``天水 仙人崖``…),
+    renames, activations and retirements, each with ``valid_from`` /
+    ``valid_to`` and its ``evidence``.  A historical name whose CNEMC code is
+    not evidenced keeps the stable id ``"{city_code}:{name}"`` (never an
+    invented code) and is listed as unresolved.
 
 ``assessment`` is True for active, non-control stations whose area is the
 division itself.  兰州新区 stations (3245A, 3246A) are **not** assessment
@@ -52,6 +59,7 @@ Examples
 from __future__ import annotations
 
 import difflib
+import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -62,9 +70,12 @@ from typing import Any
 
 import pandas as pd
 
+from envquality.core import decode_bytes
+
 __all__ = [
     "Registry", "load_cities", "load_stations", "city_code", "clean_station_name",
     "resolve_station", "build_stations", "default_registry", "CITY_COLUMNS", "STATION_COLUMNS",
+    "HISTORY_COLUMNS", "HISTORY_EVENTS", "load_station_history",
 ]
 
 #: Columns of a cities CSV.
@@ -77,6 +88,17 @@ STATION_COLUMNS: tuple[str, ...] = (
     "code", "name", "raw_name", "city_code", "area", "lon", "lat", "control_point", "status",
     "active_from", "retired_on", "assessment", "list_flag", "source",
 )
+
+#: Columns of a station-history CSV.
+HISTORY_COLUMNS: tuple[str, ...] = (
+    "city_code", "name", "station_id", "code", "event", "valid_from", "valid_to", "first_seen", "last_seen",
+    "evidence", "note",
+)
+#: Kinds of history entry.  ``historical_station``: a name sources used for a
+#: station of the city that the current list lacks (``station_id`` is its code
+#: when evidenced, else ``"{city_code}:{name}"``); ``renamed``: a former name of
+#: ``station_id``; ``retired`` / ``activated``: dated status changes of a code.
+HISTORY_EVENTS: tuple[str, ...] = ("historical_station", "renamed", "retired", "activated")
 
 _DATA = "data"
 _STATION_LIST_SOURCE = "cnemc-station-list-2022-02-13"
@@ -174,8 +196,62 @@ def load_stations(path: str | Path | None = None) -> pd.DataFrame:
     return df.loc[:, list(STATION_COLUMNS)].reset_index(drop=True)
 
 
+def load_station_history(path: str | Path | None = None) -> pd.DataFrame:
+    """Station history (default: Gansu's, ``gansu_station_history.csv``).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A CSV with the columns :data:`HISTORY_COLUMNS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``valid_from``, ``valid_to``, ``first_seen``, ``last_seen`` as
+        datetime64 (naive calendar dates; NaT = open / unknown); the rest str.
+        ``valid_to`` is exclusive: the first day the entry no longer holds.
+
+    Raises
+    ------
+    ValueError
+        Missing columns, an unknown ``event`` or an entry without evidence.
+
+    Examples
+    --------
+    >>> h = load_station_history()
+    >>> h.loc[h["name"] == "仙人崖", ["station_id", "code", "event"]].values.tolist()
+    [['620500:仙人崖', '', 'historical_station']]
+    """
+    df = _read_csv(path, "gansu_station_history.csv")
+    missing = [c for c in HISTORY_COLUMNS if c not in df]
+    if missing:
+        raise ValueError(f"{path}: station history lacks columns {missing}")
+    bad = ~df["event"].isin(HISTORY_EVENTS)
+    if bad.any():
+        raise ValueError(f"{path}: unknown history event {df.loc[bad, 'event'].iloc[0]!r}; use {HISTORY_EVENTS}")
+    if (df["evidence"].str.strip() == "").any():
+        raise ValueError(f"{path}: every history entry needs its evidence")
+    for c in ("valid_from", "valid_to", "first_seen", "last_seen"):
+        df[c] = pd.to_datetime(df[c].replace("", None), format="%Y-%m-%d").astype("datetime64[ns]")
+    return df.loc[:, list(HISTORY_COLUMNS)].reset_index(drop=True)
+
+
+def _empty_history() -> pd.DataFrame:
+    dates = ("valid_from", "valid_to", "first_seen", "last_seen")
+    return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c in dates else object) for c in HISTORY_COLUMNS})
+
+
+def _day(when: Any) -> pd.Timestamp:
+    """Calendar day of a time or date (CST wall clock for tz-aware times)."""
+    ts = pd.Timestamp(when)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("Asia/Shanghai").tz_localize(None)
+    return ts.normalize()
+
+
 # --------------------------------------------------------------------------- names
 _BRACKET = re.compile(r"\(([^()]*)\)")
+_FORMER = re.compile(r"\s*[（(]\s*原[^()（）]*[)）]")
 _STATUS = re.compile(r"^(?:(?P<d1>\d{6}|\d{8})(?P<w1>停运|启用|停用|撤销)|(?P<w2>停运|启用|停用|撤销)(?P<d2>\d{6}|\d{8}))$")
 
 
@@ -195,7 +271,7 @@ def clean_station_name(raw: str) -> tuple[str, dict[str, Any]]:
     Bracketed suffixes in full-width ``（）`` or ASCII ``()`` brackets are
     recognised: ``对照点`` (control point), ``YYYYMMDD停运`` / ``YYMMDD停运``
     / ``停运YYMMDD`` (retired on that date), ``…启用`` (active from that
-    date).  Six-digit dates are YYMMDD in the 2000s (``180727`` =
+    date), ``原X`` (formerly X: ``former_name``).  Six-digit dates are YYMMDD in the 2000s (``180727`` =
     2018-07-27).  Other bracketed text stays in the name and is listed in
     ``notes``.
 
@@ -211,12 +287,15 @@ def clean_station_name(raw: str) -> tuple[str, dict[str, Any]]:
     info : dict
         ``control_point`` (bool), ``status`` (``"active"``/``"retired"``),
         ``active_from`` and ``retired_on`` (ISO date str or None),
-        ``notes`` (list of unrecognised bracket texts or bad dates).
+        ``former_name`` (str or None), ``notes`` (list of unrecognised
+        bracket texts or bad dates).
 
     Examples
     --------
-    >>> clean_station_name("市科委(停运180727)")
-    ('市科委', {'control_point': False, 'status': 'retired', 'active_from': None, 'retired_on': '2018-07-27', 'notes': []})
+    >>> clean_station_name("市科委(停运180727)")[1]["retired_on"]
+    '2018-07-27'
+    >>> clean_station_name("监测站（原粮食局）")
+    ('监测站', {'control_point': False, 'status': 'active', 'active_from': None, 'retired_on': None, 'former_name': '粮食局', 'notes': []})
     >>> clean_station_name(" 麦积山（对照点）")[1]["control_point"]
     True
     >>> clean_station_name("教育港（20181115启用）")[1]["active_from"]
@@ -224,7 +303,7 @@ def clean_station_name(raw: str) -> tuple[str, dict[str, Any]]:
     """
     text = str(raw).replace("（", "(").replace("）", ")").strip()
     info: dict[str, Any] = {"control_point": False, "status": "active", "active_from": None,
-                            "retired_on": None, "notes": []}
+                            "retired_on": None, "former_name": None, "notes": []}
     kept: list[str] = []
     pos = 0
     for m in _BRACKET.finditer(text):
@@ -234,6 +313,8 @@ def clean_station_name(raw: str) -> tuple[str, dict[str, Any]]:
         st = _STATUS.match(inner)
         if inner == "对照点":
             info["control_point"] = True
+        elif inner.startswith("原") and len(inner) > 1:
+            info["former_name"] = inner[1:]
         elif st:
             digits = st.group("d1") or st.group("d2")
             word = st.group("w1") or st.group("w2")
@@ -263,14 +344,18 @@ class Registry:
         As returned by :func:`load_cities`.
     stations : pandas.DataFrame
         As returned by :func:`load_stations`.
+    history : pandas.DataFrame, optional
+        As returned by :func:`load_station_history` (default: none).
     """
 
     cities: pd.DataFrame
     stations: pd.DataFrame
+    history: pd.DataFrame = field(default_factory=_empty_history)
     _alias: dict[str, str] = field(init=False, repr=False)
     _areas: dict[str, str] = field(init=False, repr=False)
     _station_key: dict[tuple[str, str], str] = field(init=False, repr=False)
     _display: dict[str, str] = field(init=False, repr=False)
+    _history_key: dict[tuple[str, str], list[tuple[str, Any, Any]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         alias: dict[str, str] = {}
@@ -296,11 +381,45 @@ class Registry:
             for n in (row.name, row.raw_name, clean_station_name(str(row.raw_name))[0]):
                 keys.setdefault((str(row.city_code), _norm(n)), str(row.code))
         self._station_key = keys
+        hist: dict[tuple[str, str], list[tuple[str, Any, Any]]] = {}
+        named = self.history.loc[self.history["event"].isin(("historical_station", "renamed"))]
+        for row in named.itertuples(index=False):
+            hist.setdefault((str(row.city_code), _norm(row.name)), []).append(
+                (str(row.station_id), row.valid_from, row.valid_to))
+        self._history_key = hist
 
     @classmethod
-    def from_csv(cls, cities: str | Path | None = None, stations: str | Path | None = None) -> "Registry":
-        """Registry from a cities and a stations CSV (default: the Gansu package data)."""
-        return cls(load_cities(cities), load_stations(stations))
+    def from_csv(cls, cities: str | Path | None = None, stations: str | Path | None = None,
+                 history: str | Path | None = None) -> "Registry":
+        """Registry from cities, stations and station-history CSVs (default: the Gansu package data).
+
+        The packaged history goes only with the packaged stations (a
+        province's own stations CSV comes with its own history, if any).
+        """
+        hist = _empty_history() if history is None and stations is not None else load_station_history(history)
+        return cls(load_cities(cities), load_stations(stations), hist)
+
+    def historical_stations(self) -> pd.DataFrame:
+        """History entries that are stations of their own (``historical_station`` events).
+
+        Their ``station_id`` is a known station id besides the current
+        codes: readings under it are accepted; ``code`` is empty when the
+        CNEMC code is not evidenced (listed in ``docs/registry.md``).
+        """
+        h = self.history
+        return h.loc[h["event"] == "historical_station"].reset_index(drop=True)
+
+    def known_station_ids(self) -> list[str]:
+        """Current station codes plus the ids of historical stations, sorted."""
+        ids = set(self.stations["code"].astype(str)) | set(self.historical_stations()["station_id"].astype(str))
+        return sorted(ids)
+
+    def station_city(self) -> dict[str, str]:
+        """``{station id: city code}`` of current and historical stations."""
+        out = dict(zip(self.stations["code"].astype(str), self.stations["city_code"].astype(str)))
+        hs = self.historical_stations()
+        out.update(zip(hs["station_id"].astype(str), hs["city_code"].astype(str)))
+        return out
 
     def city_code(self, name: str | int) -> str:
         """Admin code of a division from any known spelling.
@@ -337,19 +456,41 @@ class Registry:
             return code, unicodedata.normalize("NFKC", str(name)).strip()
         return code, str(self.cities.loc[self.cities["code"] == code, "cnemc_name"].iloc[0])
 
-    def resolve_station(self, city: str, name: str) -> str | None:
+    def resolve_station(self, city: str, name: str, when: Any = None, *, exact: bool = False) -> str | None:
         """Station code from a city (any spelling) and a raw or clean station name.
 
-        Returns None when the city or the station is unknown.
+        Current names first; then the station history: a historical name or
+        a former name (``监测站（原粮食局）``, ``粮食局``) gives its
+        ``station_id`` when ``when`` (a time or date; None = any) lies in
+        the entry's ``[valid_from, valid_to)``.  With ``exact`` the name is
+        not cleaned of status text (``教育港（20181115启用）`` is then not
+        ``教育港``); a ``原X`` former name still counts.  Returns None when the
+        city or the station is unknown.
+
+        >>> reg = default_registry()
+        >>> reg.resolve_station("天水", "仙人崖", when="2020-04-02")
+        '620500:仙人崖'
+        >>> reg.resolve_station("天水", "仙人崖", when="2023-01-01") is None
+        True
         """
         try:
             code = self.city_code(city)
         except KeyError:
             return None
-        for n in (name, clean_station_name(name)[0]):
+        clean, info = clean_station_name(name)
+        # exact: only a former-name note (原X) is dropped, never status text
+        names = (name, _FORMER.sub("", str(name)).strip()) if exact else (name, clean)
+        for n in names:
             hit = self._station_key.get((code, _norm(n)))
             if hit is not None:
                 return hit
+        day = None if when is None else _day(when)
+        for n in (*names, info["former_name"]):
+            if not n:
+                continue
+            for sid, start, end in self._history_key.get((code, _norm(n)), []):
+                if day is None or ((pd.isna(start) or day >= start) and (pd.isna(end) or day < end)):
+                    return sid
         return None
 
     clean_station_name = staticmethod(clean_station_name)
@@ -378,9 +519,6 @@ def build_stations(
         Columns :data:`STATION_COLUMNS`, as written to ``gansu_stations.csv``.
         Rows whose city is not a division of ``registry`` are dropped.
     """
-    from envquality.iotools.common import decode_bytes
-    import io
-
     reg = registry or Registry(load_cities(), pd.DataFrame(columns=list(STATION_COLUMNS)))
     if isinstance(station_list, pd.DataFrame):
         raw = station_list.astype(str)
@@ -422,6 +560,6 @@ def city_code(name: str | int) -> str:
     return default_registry().city_code(name)
 
 
-def resolve_station(city: str, name: str) -> str | None:
+def resolve_station(city: str, name: str, when: Any = None) -> str | None:
     """Gansu station code from city and raw or clean name; see :meth:`Registry.resolve_station`."""
-    return default_registry().resolve_station(city, name)
+    return default_registry().resolve_station(city, name, when)

@@ -77,7 +77,7 @@ def test_station_and_time_subsets_equal_slices_of_full_run():
 
 def test_independent_of_chunking(monkeypatch):
     a = simulate_hourly(11, "2023-03-01", "2023-03-20", seed=2)
-    monkeypatch.setattr(sim, "CHUNK_STATIONS", 3)
+    monkeypatch.setattr(sim.hourly, "CHUNK_STATIONS", 3)  # read where the chunk loop runs
     b = simulate_hourly(11, "2023-03-01", "2023-03-20", seed=2)
     for p in HOURLY_POLLUTANTS:
         np.testing.assert_array_equal(a[p].values, b[p].values)

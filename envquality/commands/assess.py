@@ -66,7 +66,7 @@ def _read_dust(path: str) -> pd.DataFrame:
 
 
 def run(args: argparse.Namespace) -> int:
-    from envquality.assess import assess_readings, format_stats_table, period_bounds
+    from envquality.assess import assess_readings, exclude_implausible, format_stats_table, period_bounds
     from envquality.iotools.common import InputError
     from envquality.iotools.readings import read_readings
     from envquality.stats.assessment import compare_periods
@@ -85,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
         ps, pe = bounds(args.compare, "--compare")
     dust = _read_dust(args.dust) if args.dust else None
     result = read_readings(args.path)
+    # the ingest gate's plausibility ranges apply here too: excluded values are reported, not averaged
+    readings, excluded = exclude_implausible(result.data)
+    result.data = readings
     stats = assess_readings(result.data, result.meta["resolution"], start=start, end=end, dust=dust,
                             standard=args.standard, file=args.path)
     comparison = None
@@ -98,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
             payload["comparison"] = _records(comparison)
         if len(result.rejected):
             payload["rejected"] = _records(result.rejected)
+        if len(excluded):
+            payload["excluded"] = _records(excluded)
         json.dump(payload, sys.stdout, ensure_ascii=False, indent=2, default=str)
         sys.stdout.write("\n")
         return 0
@@ -107,6 +112,10 @@ def run(args: argparse.Namespace) -> int:
                 "pm25_mean", "pm25_mean_previous", "pm25_mean_change_pct",
                 "pm10_mean", "pm10_mean_previous", "pm10_mean_change_pct"]
         print("\n" + comparison[cols].to_string(index=False))
+    if len(excluded):
+        by = excluded.groupby("pollutant").size()
+        print(f"\n{len(excluded)} implausible value(s) excluded as ingest's gate would "
+              f"({', '.join(f'{k}: {v}' for k, v in by.items())}); use --json to list them", file=sys.stderr)
     if len(result.rejected):
         print(f"\n{len(result.rejected)} row(s) rejected (conflicting duplicates); use --json to list them",
               file=sys.stderr)

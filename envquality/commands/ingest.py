@@ -54,7 +54,9 @@ def register(subparsers) -> None:
     p.add_argument("--end", metavar="DAY", help="last day of a range (YYYY-MM-DD, inclusive)")
     p.add_argument("--mapping", metavar="FILE", help="generic: the YAML mapping of the export")
     p.add_argument("--location", metavar="ID", type=int, nargs="+", help="openaq: location id(s)")
-    p.add_argument("--base-url", default="https://api.openaq.org", help="openaq: API root (tests point it elsewhere)")
+    p.add_argument("--base-url", default="https://api.openaq.org", help="openaq: API root (https; tests point it elsewhere)")
+    p.add_argument("--insecure-localhost", action="store_true",
+                   help="openaq: allow a plain http:// --base-url on 127.0.0.1/localhost (a local test server)")
     p.add_argument("--stations", metavar="N", type=int, default=None,
                    help="simulate: N synthetic stations S0001… instead of the registry's")
     p.add_argument("--seed", type=int, default=0, help="simulate: seed")
@@ -186,7 +188,7 @@ def _simulate_inputs(args) -> list:
 
 def _openaq_inputs(args):
     """Fetch every location × day from OpenAQ; each becomes one ingest (raw answers archived as JSON)."""
-    from envquality.iotools.openaq import OpenAQClient, read_openaq
+    from envquality.iotools.openaq import ClientValidationError, OpenAQClient, read_openaq
     from envquality.store.ingest import RawInput
 
     days = _days(args)
@@ -212,7 +214,10 @@ def _openaq_inputs(args):
     for loc in args.location:
         a = days[0]
         b = days[-1] + dt.timedelta(days=1)
-        client = Recording(args.base_url)
+        try:
+            client = Recording(args.base_url, allow_insecure_localhost=args.insecure_localhost)
+        except ClientValidationError as exc:
+            raise UsageError(f"--base-url: {exc}") from None
         name = f"{args.base_url.rstrip('/')}/v3/locations/{loc}?from={a:%Y-%m-%d}&to={b:%Y-%m-%d}"
 
         def fetch(loc=loc, a=a, b=b, client=client, name=name) -> bytes:

@@ -1,4 +1,4 @@
-"""Store subcommands: ``envquality db upgrade``, ``envquality quarantine list|show``.
+"""Store subcommands: ``envquality db upgrade``, ``envquality quarantine list|show|replay``.
 
 The database is ``--db URL``, else ``ENVQUALITY_DB_URL``, else the demo's SQLite
 file ``./var/demo/envquality.sqlite`` (see :func:`envquality.store.engine.default_url`).
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+
+from envquality.text import terminal_safe
 
 __all__ = ["register"]
 
@@ -39,6 +41,12 @@ def register(subparsers) -> None:
     _add_db(show)
     show.add_argument("id", type=int, metavar="ID")
     show.set_defaults(func=cmd_quarantine_show)
+    rp = q_sub.add_parser("replay", help="re-run quarantined rows through the current registry and gate; "
+                                         "store the rows that now pass (idempotent)")
+    _add_db(rp)
+    rp.add_argument("--source", help="only rows of this source")
+    rp.add_argument("--ingest", type=int, metavar="ID", help="only rows of this ingest")
+    rp.set_defaults(func=cmd_quarantine_replay)
     q.set_defaults(func=lambda args: (q.print_help(), 2)[1])
 
 
@@ -63,8 +71,15 @@ def cmd_db_upgrade(args) -> int:
 
 
 def _clip(text, width: int) -> str:
-    s = "" if text is None else str(text).replace("\n", "\\n").replace("\t", " ")
+    # data text is neutralised for the terminal (ANSI escapes, control characters)
+    s = terminal_safe(text)
     return s if len(s) <= width else s[: width - 1] + "…"
+
+
+def _file_label(file, sha256) -> str:
+    """The original file name and the archived raw file's sha256 prefix (``兰州.csv@3f2a9c1b``)."""
+    name = "" if file is None else str(file)
+    return f"{name}@{sha256[:8]}" if sha256 else name
 
 
 def _format_table(headers: list[str], rows: list[list[str]]) -> str:
@@ -82,7 +97,8 @@ def cmd_quarantine_list(args) -> int:
     from envquality.store import schema as S
 
     q = S.quarantine.c
-    stmt = sa.select(q.id, q.source, q.file, q.line, q.field, q.reason, q.raw, q.resolved).order_by(q.id)
+    stmt = (sa.select(q.id, q.source, q.file, q.line, q.field, q.reason, q.raw, q.resolved, S.ingest_log.c.sha256)
+            .select_from(S.quarantine.outerjoin(S.ingest_log, S.ingest_log.c.id == q.ingest_id)).order_by(q.id))
     if args.source:
         stmt = stmt.where(q.source == args.source)
     if not args.all:
@@ -101,7 +117,7 @@ def cmd_quarantine_list(args) -> int:
             total = conn.execute(count).scalar_one()
     finally:
         engine.dispose()
-    table = [[str(r.id), _clip(r.source, 16), _clip(r.file, 28), "" if r.line is None else str(r.line),
+    table = [[str(r.id), _clip(r.source, 16), _clip(_file_label(r.file, r.sha256), 37), "" if r.line is None else str(r.line),
               _clip(r.field, 12), _clip(r.reason, 40), _clip(r.raw, 40)] + (["yes" if r.resolved else ""]
                                                                           if args.all else [])
              for r in rows]
@@ -121,18 +137,40 @@ def cmd_quarantine_show(args) -> int:
     try:
         with engine.connect() as conn:
             row = conn.execute(sa.select(S.quarantine).where(S.quarantine.c.id == args.id)).mappings().first()
+            archive = None if row is None or row["ingest_id"] is None else conn.execute(
+                sa.select(S.ingest_log.c.sha256, S.raw_archive.c.path)
+                .select_from(S.ingest_log.outerjoin(S.raw_archive, S.raw_archive.c.sha256 == S.ingest_log.c.sha256))
+                .where(S.ingest_log.c.id == row["ingest_id"])).first()
     finally:
         engine.dispose()
     if row is None:
         print(f"envquality: error: no quarantine row with id {args.id}", file=sys.stderr)
         return 1
-    width = max(len(k) for k in row.keys())
-    for key, value in row.items():
-        if key == "raw":
-            continue
+    fields = dict(row)
+    if archive is not None:
+        fields["sha256"], fields["archived_as"] = archive.sha256, archive.path
+    raw = fields.pop("raw")
+    width = max(len(k) for k in [*fields, "raw"])
+    for key, value in fields.items():
         if key == "created_at" and value is not None:
             value = value.isoformat()
-        print(f"{key.ljust(width)}  {'' if value is None else value}")
-    print(f"{'raw'.ljust(width)}  (verbatim below)")
-    print("" if row["raw"] is None else row["raw"])
+        print(f"{key.ljust(width)}  {terminal_safe(value)}")
+    # control characters are shown as escapes: the text is exact, but cannot drive the terminal
+    print(f"{'raw'.ljust(width)}  (below, control characters escaped)")
+    print(terminal_safe(raw, keep_newlines=True))
+    return 0
+
+
+def cmd_quarantine_replay(args) -> int:
+    """``envquality quarantine replay [--source S] [--ingest ID]``: see :mod:`envquality.store.replay`."""
+    from envquality.store.replay import replay_quarantine
+
+    engine = _engine(args)
+    try:
+        result = replay_quarantine(engine, source=args.source, ingest_id=args.ingest)
+    finally:
+        engine.dispose()
+    print(terminal_safe(str(result)))
+    for old, new in sorted(result.stations.items()):
+        print(terminal_safe(f"  station {old} -> {new} (registry station history)"))
     return 0

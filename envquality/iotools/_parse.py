@@ -34,7 +34,7 @@ from envquality.model import TIMEZONE
 
 __all__ = [
     "load_source", "decode_input", "load_text", "record_layout", "csv_records", "record_spans", "raw_lines",
-    "read_str_table", "to_cst", "reject_rows", "number_rejects", "collect_rejects", "base_meta", "time_range",
+    "read_str_table", "to_cst", "parse_time_text", "reject_rows", "number_rejects", "collect_rejects", "base_meta", "time_range",
     "finish",
 ]
 
@@ -246,6 +246,85 @@ def to_cst(naive: Any) -> pd.DatetimeIndex:
     """
     utc = pd.DatetimeIndex(np.asarray(naive, dtype="datetime64[ns]") - np.timedelta64(8, "h"))
     return utc.tz_localize("UTC").tz_convert(TIMEZONE)
+
+
+#: A time of day followed by a UTC offset (``Z``, ``+08:00``, ``+0800``, ``-05``).
+_OFFSET = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def _offset_minutes(text: pd.Series) -> pd.Series:
+    """UTC offset in minutes of stamps that carry one (``Z`` = 0), NaN for naive stamps."""
+    m = text.str.extract(r"(?P<z>[zZ])$|(?P<sign>[+-])(?P<h>\d{2}):?(?P<m>\d{2})?$")
+    minutes = pd.to_numeric(m["h"], errors="coerce") * 60 + pd.to_numeric(m["m"], errors="coerce").fillna(0)
+    minutes = minutes.where(m["sign"] != "-", -minutes)
+    return minutes.where(m["z"].isna(), 0.0).astype("float64")
+
+
+def parse_time_text(
+    text: pd.Series, *, naive_zone: str | None = TIMEZONE, flag_ambiguous: bool = True,
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """ISO 8601 stamps with mixed UTC offsets to one convention, vectorized.
+
+    Every stamp with an offset (``+00:00``, ``+08:00``, ``Z``, ``+0800``) is
+    converted to its instant; a naive stamp is read in ``naive_zone`` (the
+    store's convention: China Standard Time, ``docs/conventions.md``).  A
+    naive stamp is *ambiguous* when the same column also carries offsets
+    other than the naive zone's own (``+00:00`` next to ``2024-01-01 01:00``:
+    UTC or CST?); with ``flag_ambiguous`` those rows are returned in
+    ``ambiguous`` and get NaT, for the caller to quarantine with their line.
+
+    Parameters
+    ----------
+    text : pandas.Series
+        Time text.
+    naive_zone : str or None
+        Zone of naive stamps; None leaves them naive (the caller localizes).
+    flag_ambiguous : bool, default True
+        Mark naive stamps in a column with other offsets as ambiguous.
+
+    Returns
+    -------
+    times : pandas.Series
+        tz-aware Asia/Shanghai (naive when ``naive_zone`` is None and no
+        stamp has an offset); NaT where unparsable or ambiguous.
+    unparsable : pandas.Series of bool
+    ambiguous : pandas.Series of bool
+
+    Examples
+    --------
+    >>> t, bad, amb = parse_time_text(pd.Series(["2024-01-01T00:00Z", "2024-01-01 08:00+08:00", "x"]))
+    >>> [str(v) for v in t], bad.tolist(), amb.tolist()
+    (['2024-01-01 08:00:00+08:00', '2024-01-01 08:00:00+08:00', 'NaT'], [False, False, True], [False, False, False])
+    """
+    s = text.astype("string").str.strip()
+    present = s.notna() & (s != "")
+    has_off = s.str.contains(_OFFSET, regex=True).fillna(False).astype(bool)
+    naive_t = pd.to_datetime(s.where(~has_off & present), format="ISO8601", errors="coerce")
+    if not has_off.any():
+        bad = present & naive_t.isna()
+        times = naive_t if naive_zone is None else _localize_naive(naive_t, naive_zone)
+        return times, bad.astype(bool), pd.Series(False, index=s.index)
+    aware = pd.to_datetime(s.where(has_off), utc=True, format="ISO8601", errors="coerce")
+    zone = naive_zone or TIMEZONE
+    local = _localize_naive(naive_t, zone).dt.tz_convert("UTC")
+    ambiguous = pd.Series(False, index=s.index)
+    if flag_ambiguous and (~has_off & present).any():
+        offsets = set(_offset_minutes(s[has_off]).dropna().unique().tolist())
+        own = set(_offset_minutes(pd.Series([pd.Timestamp("2024-01-15", tz=zone).strftime("%z")])).tolist())
+        if offsets - own:
+            ambiguous = (~has_off & present & naive_t.notna()).astype(bool)
+            local = local.where(~ambiguous)
+    times = aware.where(has_off, local).dt.tz_convert(TIMEZONE)
+    bad = present & times.isna() & ~ambiguous
+    return times, bad.astype(bool), ambiguous
+
+
+def _localize_naive(naive: pd.Series, zone: str) -> pd.Series:
+    """Naive stamps in ``zone`` to tz-aware Asia/Shanghai (CST exactly via :func:`to_cst`)."""
+    if zone == TIMEZONE:
+        return pd.Series(to_cst(naive.to_numpy(dtype="datetime64[ns]")), index=naive.index)
+    loc = naive.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+    return loc.dt.tz_convert(TIMEZONE)
 
 
 # --------------------------------------------------------------------------- results

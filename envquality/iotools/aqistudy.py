@@ -26,6 +26,7 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 import numpy as np
@@ -36,6 +37,8 @@ from envquality.iotools._parse import (
 )
 from envquality.iotools._units import implausible
 from envquality.iotools.common import InputError, ReadResult, split_duplicates, to_number
+from envquality.registry import default_registry
+from envquality.text import bounded_excerpt
 
 __all__ = ["read_aqistudy_daily", "FIELDS", "POLLUTANTS"]
 
@@ -104,11 +107,51 @@ def read_aqistudy_daily(
     >>> r.data.loc[r.data.pollutant == "pm10_24h", ["city", "value"]].values.tolist()
     [['620100', 977.3]]
     """
-    from envquality.registry import default_registry
-
     reg = registry or default_registry()
+    f = _parse(path)
+    rejects: list[pd.DataFrame] = []
+
+    def reject(mask: np.ndarray, field: str | None, reason: Any, raw_text: Any = None) -> None:
+        ln = f.line_of[mask]
+        rejects.append(reject_rows(f.label, ln, field, reason,
+                                   raw_lines(f.lines, ln) if raw_text is None else raw_text, SOURCE))
+
+    dates, city, ok = _validate_rows(f, reg, reject)
+    block = _values(f.df, ok, numeric_missing, reject)
+    data, dup_rej, n_dup = _reshape(f, city, dates, block, ok, dropna)
+    if len(dup_rej):
+        rejects.append(dup_rej)
+    data["suspect"] = ((data["pollutant"] == "o3_8h") & (data["value"] > o3_suspect_above)).to_numpy(bool)
+    data["line"] = pd.to_numeric(data.pop("line"), errors="coerce").astype("Int64")
+    data.attrs["raw_of"] = lambda ls: raw_lines(f.lines, ls)  # raw text of quarantined lines (quality gate)
+    rejected = collect_rejects(rejects)
+    d0 = data["date"].min() if len(data) else None
+    d1 = data["date"].max() if len(data) else None
+    meta = base_meta(SOURCE, f.label, f.raw, f.enc)
+    meta.update({
+        "rows_in": int(len(f.df)), "rows_ok": int(len(data)), "rows_rejected": int(len(rejected)),
+        "rows_duplicate": int(n_dup), "time_min": d0, "time_max": d1, "date_min": d0, "date_max": d1,
+        "suspect": int(data["suspect"].sum()), "o3_suspect_above": float(o3_suspect_above),
+        "reported": _reported(f.df, city, dates, ok),
+    })
+    return ReadResult(data, meta, rejected)
+
+
+# --------------------------------------------------------------------------- steps
+@dataclass
+class _File:
+    label: str
+    enc: str
+    raw: bytes
+    df: pd.DataFrame  # text cells, columns FIELDS
+    lines: list[str]
+    line_of: np.ndarray
+    nfields: np.ndarray
+
+
+def _parse(path: Any) -> _File:
+    """Parse: headerless CSV of :data:`FIELDS` (refused when no line has the right width)."""
     text, enc, label, raw = load_text(path)
-    meta = base_meta(SOURCE, label, raw, enc)
     ncol = len(FIELDS)
     df, lines, line_of, nfields, _ = read_str_table(text, label, header=False, ncol=ncol)
     if len(df) == 0:
@@ -118,29 +161,27 @@ def read_aqistudy_daily(
                          f"not an aqistudy daily file: expected {ncol} comma-separated fields, "
                          f"got {int(nfields[0])}")
     df.columns = list(FIELDS)
-    n = len(df)
-    rejects: list[pd.DataFrame] = []
+    return _File(label, enc, raw, df, lines, line_of, nfields)
 
-    def reject(mask, field, reason, raw_text=None):
-        ln = line_of[mask]
-        rejects.append(reject_rows(label, ln, field, reason,
-                                   raw_lines(lines, ln) if raw_text is None else raw_text, SOURCE))
 
-    bad_row = nfields != ncol
+def _validate_rows(f: _File, reg: Any, reject: Any) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Validate rows: width, date (YYYY-MM-DD), city name → admin code.  Returns dates, cities, good rows."""
+    df, ncol = f.df, len(FIELDS)
+    bad_row = f.nfields != ncol
     if bad_row.any():
-        reject(bad_row, None, [f"expected {ncol} fields, saw {k}" for k in nfields[bad_row]])
+        reject(bad_row, None, [f"expected {ncol} fields, saw {k}" for k in f.nfields[bad_row]])
     dtext = df["date"].str.strip()
     dates = pd.to_datetime(dtext.where(dtext.str.fullmatch(r"\d{4}-\d{2}-\d{2}", na=False)),
                            format="%Y-%m-%d", errors="coerce")
     if dates[~bad_row].isna().all():
-        raise InputError(label, int(line_of[0]), "date",
-                         f"not an aqistudy daily file: no YYYY-MM-DD date (first: {df['date'].iloc[0]!r}; "
-                         "monthly files have YYYY-MM)")
+        raise InputError(f.label, int(f.line_of[0]), "date",
+                         f"not an aqistudy daily file: no YYYY-MM-DD date "
+                         f"(first: {bounded_excerpt(df['date'].iloc[0], 40)}; monthly files have YYYY-MM)")
     bad_date = dates.isna().to_numpy() & ~bad_row
     if bad_date.any():
-        reject(bad_date, "date", ("cannot parse date " + df.loc[bad_date, "date"].map(repr)).to_list())
+        reject(bad_date, "date", ("cannot parse date " + df.loc[bad_date, "date"].map(bounded_excerpt)).to_list())
     names = df["city"].str.strip()
-    cmap = {}
+    cmap: dict[Any, Any] = {}
     for c in pd.unique(names[~bad_row]):
         try:
             cmap[c] = reg.city_code(c)
@@ -151,11 +192,14 @@ def read_aqistudy_daily(
     bad_city = pd.isna(city) & ~bad_row & ~bad_date
     if bad_city.any():
         reject(bad_city, "city", [cmap.get((c, "why"), "unknown city") for c in names[bad_city]])
-    ok = ~(bad_row | bad_date | bad_city)
-    fields = list(POLLUTANTS)
-    P = len(fields)
-    block = np.full((n, P), np.nan)
-    for j, f in enumerate(fields):
+    return dates, city, ~(bad_row | bad_date | bad_city)
+
+
+def _values(df: pd.DataFrame, ok: np.ndarray, numeric_missing: Iterable[float], reject: Any) -> np.ndarray:
+    """Validate the concentrations: numbers, unit-sanity bounds (rows × POLLUTANTS)."""
+    n = len(df)
+    block = np.full((n, len(POLLUTANTS)), np.nan)
+    for j, f in enumerate(POLLUTANTS):
         num, bad = to_number(df[f], numeric_missing=numeric_missing)
         b = bad.to_numpy() & ok
         if b.any():
@@ -167,36 +211,40 @@ def read_aqistudy_daily(
                    df.loc[imp, f].astype(str).to_list())
             v = np.where(imp, np.nan, v)
         block[:, j] = v
+    return block
+
+
+def _reshape(f: _File, city: np.ndarray, dates: pd.Series, block: np.ndarray, ok: np.ndarray,
+             dropna: bool) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Reshape to one row per city, date and pollutant; duplicates collapsed or rejected."""
     idx = np.flatnonzero(ok)
-    R = len(idx)
-    keys = np.asarray([POLLUTANTS[f] for f in fields], dtype=object)
+    P = len(POLLUTANTS)
+    keys = np.asarray(list(POLLUTANTS.values()), dtype=object)
     tidy = pd.DataFrame({
         "city": np.repeat(city[idx], P),
         "date": np.repeat(dates.to_numpy(dtype="datetime64[ns]")[idx], P),
-        "pollutant": np.tile(keys, R),
+        "pollutant": np.tile(keys, len(idx)),
         "value": block[idx].ravel(),
-        "line": np.repeat(line_of[idx], P),
+        "line": np.repeat(f.line_of[idx], P),
         "raw": "",
     })
-    kept, dup_rej, n_dup = split_duplicates(
-        tidy, key=("city", "date", "pollutant"), file=label, source=SOURCE
-    )
+    kept, dup_rej, n_dup = split_duplicates(tidy, key=("city", "date", "pollutant"), file=f.label, source=SOURCE)
     if len(dup_rej):
-        dup_rej["raw"] = raw_lines(lines, dup_rej["line"].astype("int64"))
-        rejects.append(dup_rej)
+        dup_rej["raw"] = raw_lines(f.lines, dup_rej["line"].astype("int64"))
     data = kept.drop(columns=["raw"])  # ``line`` stays: the quality gate quarantines with it
     if dropna:
         data = data.loc[data["value"].notna()]
     data = data.reset_index(drop=True)
     data["city"] = data["city"].astype(str)
     data["date"] = data["date"].astype("datetime64[ns]")
-    data["suspect"] = ((data["pollutant"] == "o3_8h") & (data["value"] > o3_suspect_above)).to_numpy(bool)
-    data["line"] = pd.to_numeric(data.pop("line"), errors="coerce").astype("Int64")
-    data.attrs["raw_of"] = lambda ls: raw_lines(lines, ls)  # raw text of quarantined lines (quality gate)
-    # aqistudy's own columns
+    return data, dup_rej, n_dup
+
+
+def _reported(df: pd.DataFrame, city: np.ndarray, dates: pd.Series, ok: np.ndarray) -> pd.DataFrame:
+    """aqistudy's own columns: AQI, its daily range, level and national rank (0 = missing)."""
     rng = df["aqi_range"].str.extract(r"^\s*(\d+(?:\.\d+)?)\s*[~～-]\s*(\d+(?:\.\d+)?)\s*$")
     rank = to_number(df["rank"])[0]
-    reported = pd.DataFrame({
+    return pd.DataFrame({
         "city": city, "date": dates.to_numpy(dtype="datetime64[ns]"),
         "aqi": to_number(df["aqi"])[0].to_numpy(),
         "aqi_min": pd.to_numeric(rng[0], errors="coerce").astype("float64").to_numpy(),
@@ -204,13 +252,3 @@ def read_aqistudy_daily(
         "level": df["level"].str.strip().to_numpy(dtype=object),
         "rank": rank.mask(rank == 0).to_numpy(),
     }).loc[ok].drop_duplicates(["city", "date"]).reset_index(drop=True)
-    rejected = collect_rejects(rejects)
-    d0 = data["date"].min() if len(data) else None
-    d1 = data["date"].max() if len(data) else None
-    meta.update({
-        "rows_in": int(n), "rows_ok": int(len(data)), "rows_rejected": int(len(rejected)),
-        "rows_duplicate": int(n_dup), "time_min": d0, "time_max": d1, "date_min": d0, "date_max": d1,
-        "suspect": int(data["suspect"].sum()), "o3_suspect_above": float(o3_suspect_above),
-        "reported": reported,
-    })
-    return ReadResult(data, meta, rejected)

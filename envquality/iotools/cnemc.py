@@ -52,7 +52,8 @@ References
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -70,6 +71,8 @@ from envquality.iotools.common import (
     to_number,
 )
 from envquality.model import TIMEZONE
+from envquality.registry import default_registry
+from envquality.text import bounded_excerpt
 
 __all__ = ["read_cnemc_live", "FEED_COLUMNS", "O3_SWAPPED"]
 
@@ -208,10 +211,67 @@ def read_cnemc_live(
     >>> r.data["city"].iloc[0]
     '620100'
     """
-    from envquality.registry import default_registry
-
     reg = registry or default_registry()
+    feed = _parse(path_or_json)
+    o3map = O3_SWAPPED if o3_columns_swapped else _O3_AS_NAMED
+    polmap = {**FEED_COLUMNS, **o3map}
+    pcols = [(feed.cols[k], polmap[k]) for k in polmap if k in feed.cols]
+    ignored = [c for k, c in feed.cols.items() if k not in polmap and k not in _ID]
+    rej = _Rejects()
+    times, station, row_bad = _validate_rows(feed, rej)
+    city, unmapped = _cities(feed, reg)
+    block = _values(feed, pcols, row_bad, numeric_missing, rej)
+    ok = ~row_bad
+    raw_empty = np.ones(feed.n, dtype=bool)
+    for c, _ in pcols:
+        raw_empty &= feed.df[c].astype(str).str.strip().isin(MISSING_MARKERS | {"None"}).to_numpy()
+    no_data = sorted(pd.unique(station[ok & raw_empty]).tolist())
+    data, dup_rej, n_dup = _reshape(station, times, city, block, pcols, ok, feed.label)
+    if dropna:
+        data = data.loc[data["value"].notna()].reset_index(drop=True)
+    rejected = rej.resolve(feed, dup_rej)
+    t0, t1 = time_range(data["time"])
+    meta = {
+        "source": SOURCE, "file": feed.label, "sha256": sha256_of(feed.raw), "encoding": feed.enc,
+        "format": feed.fmt, "rows_in": int(feed.n), "rows_ok": int(len(data)), "rows_rejected": int(len(rejected)),
+        "rows_duplicate": int(n_dup), "time_min": t0, "time_max": t1,
+        "o3_columns_swapped": bool(o3_columns_swapped), "stations_no_data": no_data,
+        "areas_unmapped": sorted(unmapped), "columns_ignored": ignored,
+        "stations": _stations_table(feed, station, city, ok),
+    }
+    return ReadResult(data, meta, rejected)
+
+
+# --------------------------------------------------------------------------- steps
+@dataclass
+class _Feed:
+    """A parsed feed: text cells of every record and where each record is in the input."""
+
+    label: str
+    enc: str
+    fmt: str  # "json" or "csv"
+    raw: bytes
+    text: str | None
+    df: pd.DataFrame
+    cols: dict[str, str]  # normalised column name -> column
+    records: list[dict[str, Any]]  # JSON records (JSON input)
+    lines: list[str]  # physical lines (CSV input)
+    rec_line: np.ndarray | None  # physical line of each record (CSV input)
+    nfields: np.ndarray | None
+    ncol: int | None
+
+    @property
+    def n(self) -> int:
+        return len(self.df)
+
+    def col(self, k: str) -> pd.Series:
+        return self.df[self.cols[k]].astype(str).str.strip() if k in self.cols else pd.Series("", index=self.df.index)
+
+
+def _parse(path_or_json: Any) -> _Feed:
+    """Parse: JSON (list or object holding one) or archived CSV to text cells; the required columns."""
     text = None
+    records: list[dict[str, Any]] = []
     if isinstance(path_or_json, (list, dict)):
         label, enc, fmt = "<json>", "json", "json"
         raw = json.dumps(path_or_json, ensure_ascii=False, sort_keys=True).encode("utf-8")
@@ -224,57 +284,94 @@ def read_cnemc_live(
                 records = _json_records(json.loads(text), label)
             except json.JSONDecodeError as exc:
                 raise InputError(label, exc.lineno, None, f"invalid JSON: {exc.msg}") from None
+    lines: list[str] = []
+    rec_line = nfields = None
+    ncol = None
     if fmt == "json":
         df = pd.DataFrame.from_records(records)
         df = df.astype(object).where(df.notna(), "").astype(str) if len(df) else df
-        ncol_expected = None
-        nfields = None
-        rec_line: np.ndarray | None = None
-        lines: list[str] = []
     else:
-        assert text is not None  # CSV input always comes from a file's text
+        assert text is not None
         df, lines, rec_line, nfields, head = read_str_table(text, label, header=True)
         df.columns = head
-        ncol_expected = len(head)
+        ncol = len(head)
     cols: dict[str, str] = {}
-    for c in map(str, df.columns):  # JSON keys and CSV header cells are text
+    for c in df.columns:
         cols.setdefault(_norm_col(c), c)
     for req in ("timepoint", "stationcode"):
         if req not in cols:
+            listing = bounded_excerpt(", ".join(map(str, list(df.columns)[:8])))
             raise InputError(label, 1 if fmt == "csv" else None, req,
-                             f"not a CNEMC live feed: no {req!r} column (columns: {list(df.columns)[:8]})")
-    o3map = O3_SWAPPED if o3_columns_swapped else _O3_AS_NAMED
-    polmap = {**FEED_COLUMNS, **o3map}
-    pcols = [(cols[k], polmap[k]) for k in polmap if k in cols]
-    ignored = [c for k, c in cols.items() if k not in polmap and k not in _ID]
-    n = len(df)
-    rej: list[dict[str, Any]] = []  # entries with 'rec' (row positions), resolved at the end
+                             f"not a CNEMC live feed: no {req!r} column (columns: {listing})")
+    return _Feed(label, enc, fmt, raw, text, df, cols, records, lines, rec_line, nfields, ncol)
 
-    def reject(recs, field, reason, raw_text=None):
-        rej.append({"rec": np.asarray(recs, dtype=np.int64), "field": field, "reason": reason,
-                    "raw": raw_text})
 
-    row_bad = np.zeros(n, dtype=bool)
-    if nfields is not None and ncol_expected is not None:
-        wrong = nfields != ncol_expected
+class _Rejects:
+    """Rejected records by position; lines and raw text are resolved once at the end."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def __call__(self, recs: Any, field: str | None, reason: Any, raw_text: Any = None) -> None:
+        self.items.append({"rec": np.asarray(recs, dtype=np.int64), "field": field, "reason": reason,
+                           "raw": raw_text})
+
+    def resolve(self, feed: _Feed, dup_rej: pd.DataFrame) -> pd.DataFrame:
+        if not self.items and not len(dup_rej):
+            return collect_rejects([])
+        rec_line = feed.rec_line
+        if feed.fmt == "json":
+            try:
+                rec_line = _json_record_lines(feed.text) if feed.text is not None else np.arange(1, feed.n + 1)
+            except (ValueError, json.JSONDecodeError):  # pragma: no cover - defensive
+                rec_line = np.arange(1, feed.n + 1)
+            if len(rec_line) != feed.n:  # pragma: no cover - defensive
+                rec_line = np.arange(1, feed.n + 1)
+        assert rec_line is not None
+
+        def raw_of(recs: np.ndarray) -> list[str]:
+            return (raw_lines(feed.lines, rec_line[recs]) if feed.fmt == "csv"
+                    else [json.dumps(feed.records[i], ensure_ascii=False) for i in recs])
+
+        frames = [reject_rows(feed.label, rec_line[e["rec"]], e["field"], e["reason"],
+                              raw_of(e["rec"]) if e["raw"] is None else e["raw"], SOURCE) for e in self.items]
+        if len(dup_rej):
+            d = dup_rej.copy()
+            recs = d["line"].to_numpy(dtype=np.int64)
+            d["line"] = rec_line[recs]
+            d["raw"] = raw_of(recs)
+            frames.append(d)
+        return collect_rejects(frames)
+
+
+def _validate_rows(feed: _Feed, reject: _Rejects) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """Validate records: field count, time, station code.  Returns times, station codes and the bad-row mask."""
+    df, cols = feed.df, feed.cols
+    row_bad = np.zeros(feed.n, dtype=bool)
+    if feed.nfields is not None and feed.ncol is not None:
+        wrong = feed.nfields != feed.ncol
         if wrong.any():
-            reject(np.flatnonzero(wrong), None,
-                   [f"expected {ncol_expected} fields, saw {k}" for k in nfields[wrong]])
+            reject(np.flatnonzero(wrong), None, [f"expected {feed.ncol} fields, saw {k}" for k in feed.nfields[wrong]])
             row_bad |= wrong
     times = _parse_time(df[cols["timepoint"]])
     bad_t = times.isna().to_numpy() & ~row_bad
     if bad_t.any():
         reject(np.flatnonzero(bad_t), cols["timepoint"],
-               ("cannot parse time " + df.loc[bad_t, cols["timepoint"]].map(repr)).to_list())
+               ("cannot parse time " + df.loc[bad_t, cols["timepoint"]].map(bounded_excerpt)).to_list())
         row_bad |= bad_t
     station = df[cols["stationcode"]].astype(str).str.strip()
     bad_s = (station == "").to_numpy() & ~row_bad
     if bad_s.any():
         reject(np.flatnonzero(bad_s), cols["stationcode"], "empty station code")
         row_bad |= bad_s
-    # areas → city codes (per distinct area)
-    area = df[cols["area"]].astype(str).str.strip() if "area" in cols else pd.Series("", index=df.index)
-    amap, unmapped = {}, []
+    return times, station, row_bad
+
+
+def _cities(feed: _Feed, reg: Any) -> tuple[pd.Series, list[str]]:
+    """Normalise areas (``兰州市``, ``兰州新区``) to city codes, per distinct area."""
+    area = feed.col("area")
+    amap: dict[str, str | None] = {}
+    unmapped = []
     for a in pd.unique(area):
         try:
             amap[a] = reg.area_of(a)[0]
@@ -282,38 +379,41 @@ def read_cnemc_live(
             amap[a] = None
             if a:
                 unmapped.append(a)
-    city = area.map(amap)
-    # values
-    P = len(pcols)
-    block = np.full((n, P), np.nan)
+    return area.map(amap), unmapped
+
+
+def _values(feed: _Feed, pcols: list[tuple[str, str]], row_bad: np.ndarray, numeric_missing: Iterable[float],
+            reject: _Rejects) -> np.ndarray:
+    """Validate values: numbers, unit-sanity bounds (implausible values rejected, not kept)."""
+    df, n = feed.df, feed.n
+    block = np.full((n, len(pcols)), np.nan)
     for j, (c, key) in enumerate(pcols):
         num, bad = to_number(df[c], numeric_missing=numeric_missing)
         b = bad.to_numpy() & ~row_bad
         if b.any():
-            reject(np.flatnonzero(b), c, f"cannot parse number for {key}",
-                   df.loc[b, c].astype(str).to_list())
+            reject(np.flatnonzero(b), c, f"cannot parse number for {key}", df.loc[b, c].astype(str).to_list())
         v = num.to_numpy(dtype=np.float64)
         implaus = implausible(v, np.full(n, key, dtype=object)) & ~row_bad
         if implaus.any():
-            reject(np.flatnonzero(implaus), c,
-                   f"implausible value for {key} (negative or above unit-sanity bound)",
+            reject(np.flatnonzero(implaus), c, f"implausible value for {key} (negative or above unit-sanity bound)",
                    df.loc[implaus, c].astype(str).to_list())
             v = np.where(implaus, np.nan, v)
         block[:, j] = v
-    ok = ~row_bad
-    raw_empty = np.ones(n, dtype=bool)
-    for c, _ in pcols:
-        raw_empty &= df[c].astype(str).str.strip().isin(MISSING_MARKERS | {"None"}).to_numpy()
-    no_data = sorted(pd.unique(station[ok & raw_empty]).tolist())
-    # stations table
-    def col(k):
-        return df[cols[k]].astype(str).str.strip() if k in cols else pd.Series("", index=df.index)
-    stations = pd.DataFrame({
-        "station": station, "name": col("positionname"), "area": area, "city": city,
-        "lon": to_number(col("longitude"))[0], "lat": to_number(col("latitude"))[0],
-        "primary_pollutant": col("primarypollutant"),
+    return block
+
+
+def _stations_table(feed: _Feed, station: pd.Series, city: pd.Series, ok: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({
+        "station": station, "name": feed.col("positionname"), "area": feed.col("area"), "city": city,
+        "lon": to_number(feed.col("longitude"))[0], "lat": to_number(feed.col("latitude"))[0],
+        "primary_pollutant": feed.col("primarypollutant"),
     }).loc[ok].drop_duplicates("station").reset_index(drop=True)
-    # tidy
+
+
+def _reshape(station: pd.Series, times: pd.Series, city: pd.Series, block: np.ndarray,
+             pcols: list[tuple[str, str]], ok: np.ndarray, label: str) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Reshape: one row per station, time and pollutant; duplicates collapsed or rejected."""
+    P = len(pcols)
     idx = np.flatnonzero(ok)
     R = len(idx)
     tidy = pd.DataFrame({
@@ -325,48 +425,6 @@ def read_cnemc_live(
         "rec": np.repeat(idx, P),
     })
     kept, dup_rej, n_dup = split_duplicates(tidy.assign(line=tidy["rec"], raw=""), file=label, source=SOURCE)
-    data = kept.drop(columns=["rec", "line", "raw"], errors="ignore")
-    if dropna:
-        data = data.loc[data["value"].notna()]
-    data = data.reset_index(drop=True)
+    data = kept.drop(columns=["rec", "line", "raw"], errors="ignore").reset_index(drop=True)
     data["city"] = data["city"].astype("string")
-    # resolve reject positions to physical lines and raw text
-    need = bool(rej) or len(dup_rej) > 0
-    if need:
-        if fmt == "json":
-            try:
-                rec_line = _json_record_lines(text) if text is not None else np.arange(1, n + 1)
-            except (ValueError, json.JSONDecodeError):  # pragma: no cover - defensive
-                rec_line = np.arange(1, n + 1)
-            if len(rec_line) != n:  # pragma: no cover - defensive
-                rec_line = np.arange(1, n + 1)
-        assert rec_line is not None  # CSV: from the table reader; JSON: set just above
-        frames = []
-        for e in rej:
-            recs = e["rec"]
-            ln = rec_line[recs]
-            if e["raw"] is None:
-                rawt = (raw_lines(lines, ln) if fmt == "csv"
-                        else [json.dumps(records[i], ensure_ascii=False) for i in recs])
-            else:
-                rawt = e["raw"]
-            frames.append(reject_rows(label, ln, e["field"], e["reason"], rawt, SOURCE))
-        if len(dup_rej):
-            d = dup_rej.copy()
-            recs = d["line"].to_numpy(dtype=np.int64)
-            d["line"] = rec_line[recs]
-            d["raw"] = (raw_lines(lines, rec_line[recs]) if fmt == "csv"
-                        else [json.dumps(records[i], ensure_ascii=False) for i in recs])
-            frames.append(d)
-        rejected = collect_rejects(frames)
-    else:
-        rejected = collect_rejects([])
-    t0, t1 = time_range(data["time"])
-    meta = {
-        "source": SOURCE, "file": label, "sha256": sha256_of(raw), "encoding": enc, "format": fmt,
-        "rows_in": int(n), "rows_ok": int(len(data)), "rows_rejected": int(len(rejected)),
-        "rows_duplicate": int(n_dup), "time_min": t0, "time_max": t1,
-        "o3_columns_swapped": bool(o3_columns_swapped), "stations_no_data": no_data,
-        "areas_unmapped": sorted(unmapped), "columns_ignored": ignored, "stations": stations,
-    }
-    return ReadResult(data, meta, rejected)
+    return data, dup_rej, n_dup

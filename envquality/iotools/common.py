@@ -8,25 +8,26 @@ Nothing read is silently dropped.
 
 from __future__ import annotations
 
-import codecs
 import hashlib
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 import pandas as pd
+
+from envquality.core import (  # re-exported: the shared types live in envquality.core
+    REJECT_COLUMNS,
+    TIDY_COLUMNS,
+    InputError,
+    ReadResult,
+    decode_bytes,
+    rejects_frame,
+)
 
 __all__ = [
     "ReadResult", "InputError", "REJECT_COLUMNS", "MISSING_MARKERS",
     "decode_bytes", "read_text", "sha256_of", "to_number", "rejects_frame",
     "split_duplicates", "TIDY_COLUMNS",
 ]
-
-#: Columns of the tidy hourly frame every reader returns.
-TIDY_COLUMNS: tuple[str, ...] = ("station", "time", "pollutant", "value")
-
-#: Columns of a rejected-rows frame (quarantine input).
-REJECT_COLUMNS: tuple[str, ...] = ("file", "line", "field", "reason", "raw", "source")
 
 #: Text that sources use for "no value".  ``-1``, ``-999`` and ``9999`` are
 #: numeric markers some exports use; readers pass the ones their source uses.
@@ -36,66 +37,10 @@ MISSING_MARKERS: frozenset[str] = frozenset(
 NUMERIC_MISSING: frozenset[float] = frozenset({-1.0, -999.0, 9999.0})
 
 
-class InputError(ValueError):
-    """Unreadable input, with the file, line and field at fault.
-
-    Its message is meant for operators: ``"readings.csv, line 12, field
-    'time': cannot parse '2024-13-01 01:00' as a time"``.
-    """
-
-    def __init__(self, file: str | Path, line: int | None, field: str | None, message: str):
-        self.file, self.line, self.field = str(file), line, field
-        where = [Path(self.file).name]
-        if line is not None:
-            where.append(f"line {line}")
-        if field is not None:
-            where.append(f"field {field!r}")
-        super().__init__(f"{', '.join(where)}: {message}")
-
-
-@dataclass
-class ReadResult:
-    """What a reader returns.
-
-    Attributes
-    ----------
-    data : pandas.DataFrame
-        Tidy readings, columns :data:`TIDY_COLUMNS` (plus optional extras
-        such as ``city``), ``time`` tz-aware Asia/Shanghai, hour-ending.
-    meta : dict
-        ``source``, ``file``, ``sha256``, ``encoding``, ``rows_in``,
-        ``rows_ok``, ``rows_rejected``, ``rows_duplicate`` and
-        source-specific entries.
-    rejected : pandas.DataFrame
-        Columns :data:`REJECT_COLUMNS`; one row per rejected input row.
-    """
-
-    data: pd.DataFrame
-    meta: dict[str, Any] = field(default_factory=dict)
-    rejected: pd.DataFrame = field(default_factory=lambda: rejects_frame([]))
-
-    def __iter__(self):  # allows ``data, meta = read_x(...)`` pvlib-style... plus rejects
-        return iter((self.data, self.meta, self.rejected))
-
 
 def sha256_of(data: bytes) -> str:
     """Hex SHA-256 of raw input bytes (the archive key of a raw file)."""
     return hashlib.sha256(data).hexdigest()
-
-
-def decode_bytes(data: bytes) -> tuple[str, str]:
-    """Decode UTF-8 (with or without BOM) or GB18030 (a superset of GBK).
-
-    Returns ``(text, encoding)``; CRLF and CR line ends become LF.
-    """
-    if data.startswith(codecs.BOM_UTF8):
-        text, enc = data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
-    else:
-        try:
-            text, enc = data.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            text, enc = data.decode("gb18030"), "gb18030"
-    return text.replace("\r\n", "\n").replace("\r", "\n"), enc
 
 
 def read_text(path: str | Path) -> tuple[str, str, bytes]:
@@ -126,15 +71,16 @@ def to_number(
     return num, bad.fillna(False).astype(bool)
 
 
-def rejects_frame(rows: Iterable[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
-    """A rejected-rows frame with exactly :data:`REJECT_COLUMNS`."""
-    df = pd.DataFrame(rows if not isinstance(rows, pd.DataFrame) else rows)
-    for c in REJECT_COLUMNS:
-        if c not in df:
-            df[c] = pd.Series(dtype="object")
-    df = df.loc[:, list(REJECT_COLUMNS)]
-    df["line"] = df["line"].astype("Int64")
-    return df.reset_index(drop=True)
+def _raw_fallback(rows: pd.DataFrame, line_column: str) -> pd.Series | None:
+    """Raw text of duplicate rows without a raw column.
+
+    With line numbers, None: the caller fills in the physical input lines
+    (:func:`envquality.iotools._parse.finish`).  Otherwise the row's cells
+    joined, NaN written ``NaN`` (``astype(str)`` keeps NaN under pandas 3).
+    """
+    if line_column in rows:
+        return None
+    return rows.astype("string").fillna("NaN").agg(",".join, axis=1)
 
 
 def split_duplicates(
@@ -181,7 +127,7 @@ def split_duplicates(
                 "line": rej[line_column] if line_column in rej else pd.NA,
                 "field": rej["pollutant"].astype(str) if "pollutant" in rej else "value",
                 "reason": "conflicting duplicate: " + listing.astype(str),
-                "raw": rej[raw_column] if raw_column in rej else rej.astype(str).agg(",".join, axis=1),
+                "raw": rej[raw_column] if raw_column in rej else _raw_fallback(rej, line_column),
                 "source": source,
             })
         )

@@ -76,14 +76,14 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping as _MappingABC, cast
+from typing import Any, Callable, Mapping as _MappingABC
 
 import numpy as np
 import pandas as pd
 
 from envquality.iotools._parse import (
-    csv_records, decode_input, finish, load_source, number_rejects, raw_lines, record_spans, reject_rows,
-    to_cst,
+    _OFFSET, csv_records, decode_input, finish, load_source, number_rejects, parse_time_text, raw_lines,
+    record_spans, reject_rows, to_cst,
 )
 from envquality.iotools._units import MOLAR_MASS, MOLAR_VOLUME, normalize_unit, pollutant_keys, unit_factor
 from envquality.iotools.common import (
@@ -95,6 +95,7 @@ from envquality.iotools.common import (
     to_number,
 )
 from envquality.model import HOURLY_POLLUTANTS, PUBLISHED_HOURLY, TIMEZONE, UNITS
+from envquality.text import bounded_excerpt
 
 # MOLAR_VOLUME, MOLAR_MASS, normalize_unit and unit_factor live in :mod:`envquality.iotools._units`,
 # csv_records, record_spans, raw_lines and finish in :mod:`envquality.iotools._parse`; they stay
@@ -173,141 +174,162 @@ class Mapping:
             raise bad("(top)", "the mapping must be a YAML mapping of keys")
         unknown = sorted(set(d) - _MAPPING_KEYS)
         if unknown:
+            if not set(d) & _MAPPING_KEYS:  # not a mapping file at all: quote none of it
+                raise bad("(top)", "not an envquality mapping: none of its keys is known; "
+                                   f"allowed: {', '.join(sorted(_MAPPING_KEYS))}")
             raise bad(unknown[0], f"unknown key; allowed: {', '.join(sorted(_MAPPING_KEYS))}")
         m = cls(file=file)
-        m.source = str(d.get("source", "generic"))
-        fmt = d.get("format")
-        if fmt is not None and fmt not in ("csv", "excel"):
-            raise bad("format", f"must be csv or excel, not {fmt!r}")
-        m.format = fmt
-        sheet = d.get("sheet", 0)
-        if not isinstance(sheet, (str, int)) or isinstance(sheet, bool):
-            raise bad("sheet", "must be a sheet name or a 0-based index")
-        m.sheet = sheet
-        enc = d.get("encoding")
-        if enc is not None and str(enc).lower() != "auto":
-            import codecs
-            try:
-                codecs.lookup(str(enc))
-            except LookupError:
-                raise bad("encoding", f"unknown encoding {enc!r}") from None
-            m.encoding = str(enc)
-        delim = d.get("delimiter", ",")
-        if not isinstance(delim, str) or len(delim) != 1:
-            raise bad("delimiter", "must be a single character")
-        m.delimiter = delim
-        for key in ("header_row", "skip_rows"):
-            v = d.get(key, 0 if key == "skip_rows" else 0)
-            if key == "header_row" and key in d and d[key] is None:
-                m.header_row = None
-                continue
-            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                raise bad(
-                    key,
-                    f"must be a non-negative integer{' or null' if key == 'header_row' else ''}, not {v!r}",
-                )
-            setattr(m, key, v)
-        cols = d.get("columns")
-        if not isinstance(cols, _MappingABC) or not cols:
-            raise bad("columns", "required: a mapping of canonical fields to source columns")
-        layout = d.get("layout", "long" if "value" in cols else "wide")
-        if layout not in ("long", "wide"):
-            raise bad("layout", f"must be long or wide, not {layout!r}")
-        m.layout = layout
-        for k, ref in cols.items():
-            if k not in _FIELD_KEYS and k not in POLLUTANT_KEYS:
-                raise bad(
-                    f"columns.{k}",
-                    f"unknown field; use {sorted(_FIELD_KEYS)} or a pollutant key {list(POLLUTANT_KEYS)}",
-                )
-            if isinstance(ref, bool) or not isinstance(ref, (str, int)):
-                raise bad(
-                    f"columns.{k}",
-                    f"must be a column name, '#<position>' or an integer position, not {ref!r}",
-                )
-            if isinstance(ref, int) and ref < 0:
-                raise bad(f"columns.{k}", "positions are 0-based and non-negative")
-            if isinstance(ref, str) and ref.startswith("#") and not re.fullmatch(r"#\d+", ref):
-                raise bad(f"columns.{k}", f"position must look like '#3', not {ref!r}")
-        m.columns = dict(cols)
-        consts = d.get("constants") or {}
-        if not isinstance(consts, _MappingABC):
-            raise bad("constants", "must be a mapping of field to value")
-        for k in consts:
-            if k not in ("station", "pollutant", "unit"):
-                raise bad(f"constants.{k}", "only station, pollutant and unit can be constants")
-        m.constants = dict(consts)
-        have = set(m.columns) | set(m.constants)
-        if "station" not in have:
-            raise bad("columns.station", "a station column (or constants.station) is required")
-        if "time" in m.columns and ("date" in m.columns or "hour" in m.columns):
-            raise bad("columns.time", "give either time or date+hour, not both")
-        if "time" not in m.columns and not {"date", "hour"} <= set(m.columns):
-            raise bad("columns.time", "a time column (or date and hour columns) is required")
-        if layout == "long":
-            for k in ("pollutant", "value"):
-                if k not in have:
-                    raise bad(f"columns.{k}", f"layout long needs a {k} column")
-            extra = sorted(set(m.columns) & set(POLLUTANT_KEYS))
-            if extra:
-                raise bad(f"columns.{extra[0]}", "pollutant columns belong to layout wide")
-        else:
-            if not m.pollutant_columns:
-                raise bad("columns", "layout wide needs at least one pollutant column (e.g. pm25: PM2.5)")
-            for k in ("pollutant", "value", "unit"):
-                if k in m.columns:
-                    raise bad(f"columns.{k}", "belongs to layout long")
-        for key in ("time_format", "date_format"):
-            v = d.get(key)
-            if v is not None and not isinstance(v, str):
-                raise bad(key, "must be a strptime format string")
-            setattr(m, key, v)
-        tl = d.get("time_label", "end")
-        if tl not in ("end", "start"):
-            raise bad("time_label", f"must be end or start, not {tl!r}")
-        m.time_label = tl
-        tz = d.get("timezone", TIMEZONE)
-        try:
-            pd.Timestamp("2020-01-01").tz_localize(str(tz))
-        except Exception:
-            raise bad("timezone", f"unknown time zone {tz!r}") from None
-        m.timezone = str(tz)
-        units = d.get("units") or {}
-        if not isinstance(units, _MappingABC):
-            raise bad("units", "must be a mapping of pollutant to unit")
-        for p, u in units.items():
-            if p not in UNITS:
-                raise bad(f"units.{p}", "unknown pollutant key")
-            try:
-                unit_factor(p, u)
-            except ValueError as exc:
-                raise bad(f"units.{p}", str(exc)) from None
-        m.units = {str(p): str(u) for p, u in units.items()}
-        miss = d.get("missing") or []
-        if not isinstance(miss, (list, tuple)):
-            raise bad("missing", "must be a list of markers")
-        texts, nums = set(), []
-        for v in miss:
-            if isinstance(v, bool):
-                raise bad("missing", f"invalid marker {v!r}")
-            if isinstance(v, (int, float)):
-                nums.append(float(v))
-                continue
-            s = str(v).strip()
-            try:
-                nums.append(float(s))
-            except ValueError:
-                texts.add(s)
-        m.missing_text, m.missing_numbers = frozenset(texts), tuple(nums)
-        for key in ("station_map", "pollutant_names"):
-            v = d.get(key) or {}
-            if not isinstance(v, _MappingABC):
-                raise bad(key, "must be a mapping")
-            setattr(m, key, {str(a).strip(): str(b) for a, b in v.items()})
-        for lab, k in m.pollutant_names.items():
-            if k not in POLLUTANT_KEYS:
-                raise bad(f"pollutant_names.{lab}", f"{k!r} is not a pollutant key")
+        for step in (_file_options, _columns, _time_options, _value_options):
+            step(m, d, bad)
         return m
+
+
+def _file_options(m: Mapping, d: _MappingABC[str, Any], bad: Callable[[str, str], InputError]) -> None:
+    """Mapping keys of the file: source, format, sheet, encoding, delimiter, header_row, skip_rows."""
+    m.source = str(d.get("source", "generic"))
+    fmt = d.get("format")
+    if fmt is not None and fmt not in ("csv", "excel"):
+        raise bad("format", f"must be csv or excel, not {bounded_excerpt(fmt, 40)}")
+    m.format = fmt
+    sheet = d.get("sheet", 0)
+    if not isinstance(sheet, (str, int)) or isinstance(sheet, bool):
+        raise bad("sheet", "must be a sheet name or a 0-based index")
+    m.sheet = sheet
+    enc = d.get("encoding")
+    if enc is not None and str(enc).lower() != "auto":
+        import codecs
+        try:
+            codecs.lookup(str(enc))
+        except LookupError:
+            raise bad("encoding", f"unknown encoding {bounded_excerpt(enc, 40)}") from None
+        m.encoding = str(enc)
+    delim = d.get("delimiter", ",")
+    if not isinstance(delim, str) or len(delim) != 1:
+        raise bad("delimiter", "must be a single character")
+    m.delimiter = delim
+    for key in ("header_row", "skip_rows"):
+        v = d.get(key, 0 if key == "skip_rows" else 0)
+        if key == "header_row" and key in d and d[key] is None:
+            m.header_row = None
+            continue
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise bad(
+                key,
+                f"must be a non-negative integer{' or null' if key == 'header_row' else ''}, not {bounded_excerpt(v, 40)}",
+            )
+        setattr(m, key, v)
+
+
+def _columns(m: Mapping, d: _MappingABC[str, Any], bad: Callable[[str, str], InputError]) -> None:
+    """Mapping keys ``columns``, ``layout`` and ``constants``, and the fields each layout needs."""
+    cols = d.get("columns")
+    if not isinstance(cols, _MappingABC) or not cols:
+        raise bad("columns", "required: a mapping of canonical fields to source columns")
+    layout = d.get("layout", "long" if "value" in cols else "wide")
+    if layout not in ("long", "wide"):
+        raise bad("layout", f"must be long or wide, not {bounded_excerpt(layout, 40)}")
+    m.layout = layout
+    for k, ref in cols.items():
+        if k not in _FIELD_KEYS and k not in POLLUTANT_KEYS:
+            raise bad(
+                f"columns.{k}",
+                f"unknown field; use {sorted(_FIELD_KEYS)} or a pollutant key {list(POLLUTANT_KEYS)}",
+            )
+        if isinstance(ref, bool) or not isinstance(ref, (str, int)):
+            raise bad(
+                f"columns.{k}",
+                f"must be a column name, '#<position>' or an integer position, not {bounded_excerpt(ref, 40)}",
+            )
+        if isinstance(ref, int) and ref < 0:
+            raise bad(f"columns.{k}", "positions are 0-based and non-negative")
+        if isinstance(ref, str) and ref.startswith("#") and not re.fullmatch(r"#\d+", ref):
+            raise bad(f"columns.{k}", f"position must look like '#3', not {bounded_excerpt(ref, 40)}")
+    m.columns = dict(cols)
+    consts = d.get("constants") or {}
+    if not isinstance(consts, _MappingABC):
+        raise bad("constants", "must be a mapping of field to value")
+    for k in consts:
+        if k not in ("station", "pollutant", "unit"):
+            raise bad(f"constants.{k}", "only station, pollutant and unit can be constants")
+    m.constants = dict(consts)
+    have = set(m.columns) | set(m.constants)
+    if "station" not in have:
+        raise bad("columns.station", "a station column (or constants.station) is required")
+    if "time" in m.columns and ("date" in m.columns or "hour" in m.columns):
+        raise bad("columns.time", "give either time or date+hour, not both")
+    if "time" not in m.columns and not {"date", "hour"} <= set(m.columns):
+        raise bad("columns.time", "a time column (or date and hour columns) is required")
+    if layout == "long":
+        for k in ("pollutant", "value"):
+            if k not in have:
+                raise bad(f"columns.{k}", f"layout long needs a {k} column")
+        extra = sorted(set(m.columns) & set(POLLUTANT_KEYS))
+        if extra:
+            raise bad(f"columns.{extra[0]}", "pollutant columns belong to layout wide")
+    else:
+        if not m.pollutant_columns:
+            raise bad("columns", "layout wide needs at least one pollutant column (e.g. pm25: PM2.5)")
+        for k in ("pollutant", "value", "unit"):
+            if k in m.columns:
+                raise bad(f"columns.{k}", "belongs to layout long")
+
+
+def _time_options(m: Mapping, d: _MappingABC[str, Any], bad: Callable[[str, str], InputError]) -> None:
+    """Mapping keys of time: formats, label (end/start of the hour) and time zone."""
+    for key in ("time_format", "date_format"):
+        v = d.get(key)
+        if v is not None and not isinstance(v, str):
+            raise bad(key, "must be a strptime format string")
+        setattr(m, key, v)
+    tl = d.get("time_label", "end")
+    if tl not in ("end", "start"):
+        raise bad("time_label", f"must be end or start, not {bounded_excerpt(tl, 40)}")
+    m.time_label = tl
+    tz = d.get("timezone", TIMEZONE)
+    try:
+        pd.Timestamp("2020-01-01").tz_localize(str(tz))
+    except Exception:
+        raise bad("timezone", f"unknown time zone {bounded_excerpt(tz, 40)}") from None
+    m.timezone = str(tz)
+
+
+def _value_options(m: Mapping, d: _MappingABC[str, Any], bad: Callable[[str, str], InputError]) -> None:
+    """Mapping keys of values: units, missing markers, station map, pollutant names."""
+    units = d.get("units") or {}
+    if not isinstance(units, _MappingABC):
+        raise bad("units", "must be a mapping of pollutant to unit")
+    for p, u in units.items():
+        if p not in UNITS:
+            raise bad(f"units.{p}", "unknown pollutant key")
+        try:
+            unit_factor(p, u)
+        except ValueError as exc:
+            raise bad(f"units.{p}", str(exc)) from None
+    m.units = {str(p): str(u) for p, u in units.items()}
+    miss = d.get("missing") or []
+    if not isinstance(miss, (list, tuple)):
+        raise bad("missing", "must be a list of markers")
+    texts, nums = set(), []
+    for v in miss:
+        if isinstance(v, bool):
+            raise bad("missing", f"invalid marker {bounded_excerpt(v, 40)}")
+        if isinstance(v, (int, float)):
+            nums.append(float(v))
+            continue
+        s = str(v).strip()
+        try:
+            nums.append(float(s))
+        except ValueError:
+            texts.add(s)
+    m.missing_text, m.missing_numbers = frozenset(texts), tuple(nums)
+    for key in ("station_map", "pollutant_names"):
+        v = d.get(key) or {}
+        if not isinstance(v, _MappingABC):
+            raise bad(key, "must be a mapping")
+        setattr(m, key, {str(a).strip(): str(b) for a, b in v.items()})
+    for lab, k in m.pollutant_names.items():
+        if k not in POLLUTANT_KEYS:
+            raise bad(f"pollutant_names.{lab}", f"{bounded_excerpt(k, 40)} is not a pollutant key")
 
 
 def load_mapping(path: str | Path) -> Mapping:
@@ -328,7 +350,7 @@ def load_mapping(path: str | Path) -> Mapping:
         raise InputError(p, None, None, f"cannot read mapping: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InputError(p, mark.line + 1 if mark else None, None, f"invalid YAML: {exc}") from None
+        raise InputError(p, mark.line + 1 if mark else None, None, f"invalid YAML: {getattr(exc, 'problem', None) or type(exc).__name__}") from None
     return Mapping.from_dict(d, file=str(p))
 
 
@@ -346,14 +368,26 @@ def _localize(naive: pd.Series, tz: str) -> pd.Series:
     return loc.dt.tz_convert(TIMEZONE)
 
 
-def _parse_times(values: pd.Series, fmt: str | None) -> pd.Series:
-    """Parse stamps: datetime cells as they are, text with ``fmt`` or ISO 8601 then guessing."""
+def _parse_times(values: pd.Series, fmt: str | None, tz: str = TIMEZONE) -> pd.Series:
+    """Parse stamps: datetime cells as they are, text with ``fmt`` or ISO 8601 then guessing.
+
+    Text stamps with UTC offsets (``+00:00``, ``Z``, mixed) are converted to
+    their instants and the result is tz-aware (UTC); naive stamps and cells
+    beside them are then read in the mapping's zone ``tz``.
+    """
     obj = values.astype(object)
     is_dt = obj.map(type).isin([_dt.datetime, _dt.date, pd.Timestamp])
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     if is_dt.any():
         out[is_dt] = pd.to_datetime(list(obj[is_dt]), errors="coerce").astype("datetime64[ns]")
     txt = obj[~is_dt].astype("string").str.strip()
+    if not fmt and len(txt) and txt.str.contains(_OFFSET, regex=True).fillna(False).any():
+        aware, _bad, _amb = parse_time_text(txt, naive_zone=tz, flag_ambiguous=False)
+        result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+        result[~is_dt] = aware.dt.tz_convert("UTC")
+        if is_dt.any():
+            result[is_dt] = _localize(out[is_dt], tz).dt.tz_convert("UTC")
+        return result
     if len(txt):
         if fmt:
             parsed = pd.to_datetime(txt, format=fmt, errors="coerce")
@@ -365,7 +399,7 @@ def _parse_times(values: pd.Series, fmt: str | None) -> pd.Series:
         if isinstance(parsed.dtype, pd.DatetimeTZDtype):
             if is_dt.any():
                 raise ValueError("time column mixes zone-aware text and naive cells")
-            return parsed.dt.tz_convert("UTC")
+            return parsed.dt.tz_convert("UTC")  # one offset throughout (a %z format)
         out[~is_dt] = parsed.astype("datetime64[ns]")
     return out
 
@@ -388,7 +422,7 @@ def _read_table(raw: bytes, file: str, m: Mapping) -> tuple[pd.DataFrame, np.nda
         try:
             wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         except Exception as exc:
-            raise InputError(file, None, None, f"not a readable .xlsx workbook: {exc}") from None
+            raise InputError(file, None, None, f"not a readable .xlsx workbook: {bounded_excerpt(exc, 120)}") from None
         try:
             if isinstance(m.sheet, int):
                 if m.sheet >= len(wb.sheetnames):
@@ -397,7 +431,7 @@ def _read_table(raw: bytes, file: str, m: Mapping) -> tuple[pd.DataFrame, np.nda
             else:
                 if m.sheet not in wb.sheetnames:
                     raise InputError(
-                        m.file, None, "sheet", f"no sheet {m.sheet!r} in {file}: {wb.sheetnames}"
+                        m.file, None, "sheet", f"no sheet {bounded_excerpt(m.sheet, 40)} in {Path(file).name}: {bounded_excerpt(', '.join(wb.sheetnames))}"
                     )
                 ws = wb[m.sheet]
             rows = [list(r) for r in ws.iter_rows(values_only=True)]
@@ -414,10 +448,10 @@ def _read_table(raw: bytes, file: str, m: Mapping) -> tuple[pd.DataFrame, np.nda
         )
         lines = np.arange(1, len(fields) + 1)
 
-        def raw_of_row(ls: list[int]) -> list[str]:
+        def cells_of(ls: list[int]) -> list[str]:
             return [",".join("" if v is None else str(v) for v in rows[i - 1]).rstrip(",") for i in ls]
 
-        return fields, lines, np.asarray(n_fields, dtype=np.int64), "xlsx", raw_of_row
+        return fields, lines, np.asarray(n_fields, dtype=np.int64), "xlsx", cells_of
     if m.encoding:
         try:
             text = raw.decode(m.encoding)
@@ -447,7 +481,7 @@ def _resolve_ref(ref: str | int, header: list[str] | None, key: str, m: Mapping,
             m.file,
             None,
             f"columns.{key}",
-            f"refers to column {ref!r} by name but header_row is null; use a position ('#3')",
+            f"refers to column {bounded_excerpt(ref, 40)} by name but header_row is null; use a position ('#3')",
         )
     hits = [i for i, h in enumerate(header) if h == ref.strip()]
     if not hits:
@@ -455,7 +489,8 @@ def _resolve_ref(ref: str | int, header: list[str] | None, key: str, m: Mapping,
             m.file,
             None,
             f"columns.{key}",
-            f"column {ref!r} not in the header of {Path(file).name} ({', '.join(map(repr, header))}); "
+            f"column {bounded_excerpt(ref, 40)} not in the header of {Path(file).name} "
+            f"({bounded_excerpt(', '.join(header))}); "
             "a position ('#3') reads a column whose header is wrong",
         )
     if len(hits) > 1:
@@ -463,7 +498,7 @@ def _resolve_ref(ref: str | int, header: list[str] | None, key: str, m: Mapping,
             m.file,
             None,
             f"columns.{key}",
-            f"header of {Path(file).name} has {ref!r} {len(hits)} times; use a position",
+            f"header of {Path(file).name} has {bounded_excerpt(ref, 40)} {len(hits)} times; use a position",
         )
     return hits[0]
 
@@ -506,86 +541,10 @@ def read_generic(
         m = Mapping.from_dict(mapping)
     raw, file = load_source(path, name=name)
     fields, lines, n_fields, enc, raw_of = _read_table(raw, file, m)
-    src = m.source
-    header: list[str] | None = None
-    first = 0
-    if m.header_row is not None:
-        if m.header_row >= len(fields):
-            raise InputError(
-                file,
-                None,
-                None,
-                f"no header: the file has {len(fields)} records, header_row is {m.header_row}",
-            )
-        hdr = fields.iloc[m.header_row]
-        header = [
-            "" if v is None else str(v).strip().lstrip("\ufeff")
-            for v in hdr.tolist()[: n_fields[m.header_row]]
-        ]
-        first = m.header_row + 1
-    first += m.skip_rows
-    body = fields.iloc[first:]
-    b_lines = lines[first:]
-    b_nf = n_fields[first:]
-    blank = b_nf == 0
-    body, b_lines, b_nf = body.loc[~blank], b_lines[~blank], b_nf[~blank]
-    refs = {k: _resolve_ref(v, header, k, m, file) for k, v in m.columns.items()}
-    need = max(refs.values()) + 1
-    short = b_nf < need
     rejected: list[pd.DataFrame] = []
-    if short.any():
-        rejected.append(
-            reject_rows(
-                file,
-                b_lines[short],
-                None,
-                [f"too few fields ({n}; the mapping needs {need})" for n in b_nf[short]],
-                None,
-                src,
-            )
-        )
-    body, b_lines = body.loc[~short], b_lines[~short]
-    n_in = int((~blank).sum())
-
-    def col(key: str) -> pd.Series:
-        return body[refs[key]].reset_index(drop=True)
-
-    ln = pd.Series(b_lines, dtype="int64")
-    nrec = len(ln)
-    # ---- time
-    try:
-        if "time" in refs:
-            t = _parse_times(col("time"), m.time_format)
-            bad_t = t.isna()
-        else:
-            d = _parse_times(col("date"), m.date_format)
-            h, hbad = to_number(col("hour").astype(object).where(col("hour").notna(), ""))
-            hok = h.notna() & (h >= 0) & (h <= 24) & (h == h.round())
-            t = d + pd.to_timedelta(h.where(hok), unit="h")
-            bad_t = t.isna()
-    except ValueError as exc:
-        raise InputError(file, None, "time", str(exc)) from None
-    if m.time_label == "start":
-        t = t + pd.Timedelta(hours=1)
-    if isinstance(t.dtype, pd.DatetimeTZDtype):
-        t = t.dt.tz_convert(TIMEZONE)
-    else:
-        t = _localize(t, m.timezone)
-    not_hour = t.notna() & ((t.dt.minute != 0) | (t.dt.second != 0))
-    tfield = "time" if "time" in refs else "date/hour"
-    reasons = pd.Series(None, index=t.index, dtype="object")
-    reasons[bad_t] = "cannot parse time" + (
-        f" with format {m.time_format!r}" if m.time_format and "time" in refs else ""
-    )
-    reasons[t.isna() & ~bad_t] = f"nonexistent or ambiguous local time in {m.timezone}"
-    reasons[not_hour] = "time is not on the hour"
-    # ---- station
-    if "station" in refs:
-        st = col("station").astype("string").str.strip()
-    else:
-        st = pd.Series(str(m.constants["station"]), index=t.index, dtype="string")
-    if m.station_map:
-        st = st.map(lambda s: m.station_map.get(s, s) if isinstance(s, str) else s).astype("string")
+    b = _body(fields, lines, n_fields, m, file, rejected)
+    t, reasons, tfield = _times(b, m, file)
+    st = _stations(b, m, t.index)
     bad_st = st.isna() | (st == "") | st.isin(MISSING_MARKERS)
     bad_row = reasons.notna() | bad_st
     if bad_row.any():
@@ -593,85 +552,170 @@ def read_generic(
         f = pd.Series(tfield, index=t.index, dtype="object")
         f[bad_st & reasons.isna()] = "station"
         r[bad_st & reasons.isna()] = "missing station"
-        rejected.append(reject_rows(file, ln[bad_row], f[bad_row], r[bad_row], None, src))
-    ok = ~bad_row
-
-    def numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-        s = s.astype(object).where(s.notna(), "")
-        if m.missing_text:
-            s = s.where(~s.astype(str).str.strip().isin(m.missing_text), "")
-        return to_number(s, numeric_missing=m.missing_numbers)
-
+        rejected.append(reject_rows(file, b.ln[bad_row], f[bad_row], r[bad_row], None, m.source))
     applied: dict[str, str] = {}
-    if m.layout == "wide":
-        parts = []
-        for p in m.pollutant_columns:
-            v, bad = numbers(col(p))
-            unit = m.units.get(p, UNITS[p])
-            col_factor = unit_factor(p, unit)
-            if col_factor != 1.0:
-                applied[p] = f"{unit} -> {UNITS[p]} x{col_factor:.6g}"
-            bad = bad & ok
-            if bad.any():
-                rejected.append(number_rejects(file, ln[bad], p, col(p)[bad], src))
-            keep = ok & ~bad
-            parts.append(pd.DataFrame({"station": st[keep], "time": t[keep], "pollutant": p,
-                                       "value": v[keep] * col_factor, "line": ln[keep]}))
-        long = pd.concat(parts, ignore_index=True)
-    else:
-        if "pollutant" in refs:
-            plab = col("pollutant")
-        else:
-            plab = pd.Series(str(m.constants["pollutant"]), index=t.index)
-        pk = normalize_pollutant(plab, m.pollutant_names)
-        badp = ok & pk.isna()
-        if badp.any():
-            rejected.append(reject_rows(file, ln[badp], "pollutant",
-                                    "unknown pollutant " + plab[badp].astype(str).map(repr), None, src))
-        v, badv = numbers(col("value"))
-        okp = ok & pk.notna()
-        if "unit" in refs or "unit" in m.constants:
-            ulab = (
-                col("unit").astype(object)
-                if "unit" in refs
-                else pd.Series(m.constants["unit"], index=t.index, dtype=object)
-            )
-        else:
-            ulab = pk.map(lambda p: m.units.get(p, UNITS.get(p)) if isinstance(p, str) else None)
-        pairs = pd.DataFrame({"p": pk, "u": ulab.astype(object)})
-        fac = pd.Series(np.nan, index=t.index)
-        for key, idx in pairs[okp].groupby(["p", "u"], dropna=False).groups.items():
-            p, u = cast(tuple[str, Any], key)  # two grouping columns: (pollutant, unit) keys
-            try:
-                f_ = unit_factor(p, u)
-            except ValueError:
-                continue
-            fac[idx] = f_
-            if f_ != 1.0:
-                applied[p] = f"{u} -> {UNITS[p]} x{f_:.6g}"
-        badu = okp & fac.isna()
-        if badu.any():
-            rejected.append(
-                reject_rows(
-                    file,
-                    ln[badu],
-                    "unit",
-                    "unit " + ulab[badu].astype(str).map(repr) + " does not fit " + pk[badu].astype(str),
-                    None,
-                    src,
-                )
-            )
-        badv = badv & okp & ~badu
-        if badv.any():
-            rejected.append(number_rejects(file, ln[badv], "value", col("value")[badv], src))
-        keep = okp & ~badu & ~badv
-        long = pd.DataFrame({"station": st[keep], "time": t[keep], "pollutant": pk[keep],
-                             "value": v[keep] * fac[keep], "line": ln[keep]})
+    reshape = _wide_values if m.layout == "wide" else _long_values
+    long = reshape(b, m, file, st, t, ~bad_row, rejected, applied)
     long["station"] = long["station"].astype(str)
-    rows_ok = int(long["line"].nunique())
     meta = {
         "sha256": sha256_of(raw), "encoding": enc, "layout": m.layout, "mapping": m.file,
-        "rows_in": n_in, "rows_ok": rows_ok, "blank_lines": int(blank.sum()), "units": applied,
-        "records": nrec,
+        "rows_in": b.n_in, "rows_ok": int(long["line"].nunique()), "blank_lines": b.n_blank, "units": applied,
+        "records": len(b.ln),
     }
-    return finish(long, rejected, file=file, source=src, raw_of=raw_of, meta=meta)
+    return finish(long, rejected, file=file, source=m.source, raw_of=raw_of, meta=meta)
+
+
+# --------------------------------------------------------------------------- steps
+@dataclass
+class _Body:
+    """The data records: cells, physical lines and the column position of each mapped field."""
+
+    cells: pd.DataFrame
+    ln: pd.Series
+    refs: dict[str, int]
+    n_in: int
+    n_blank: int
+
+    def col(self, key: str) -> pd.Series:
+        return self.cells[self.refs[key]].reset_index(drop=True)
+
+
+def _body(fields: pd.DataFrame, lines: np.ndarray, n_fields: np.ndarray, m: Mapping, file: str,
+          rejected: list[pd.DataFrame]) -> _Body:
+    """Parse: header (if any), skipped rows, blank lines, column references; short records rejected."""
+    header: list[str] | None = None
+    first = 0
+    if m.header_row is not None:
+        if m.header_row >= len(fields):
+            raise InputError(file, None, None,
+                             f"no header: the file has {len(fields)} records, header_row is {m.header_row}")
+        hdr = fields.iloc[m.header_row]
+        header = ["" if v is None else str(v).strip().lstrip("\ufeff")
+                  for v in hdr.tolist()[: n_fields[m.header_row]]]
+        first = m.header_row + 1
+    first += m.skip_rows
+    body, b_lines, b_nf = fields.iloc[first:], lines[first:], n_fields[first:]
+    blank = b_nf == 0
+    body, b_lines, b_nf = body.loc[~blank], b_lines[~blank], b_nf[~blank]
+    refs = {k: _resolve_ref(v, header, k, m, file) for k, v in m.columns.items()}
+    need = max(refs.values()) + 1
+    short = b_nf < need
+    if short.any():
+        rejected.append(reject_rows(file, b_lines[short], None,
+                                    [f"too few fields ({n}; the mapping needs {need})" for n in b_nf[short]],
+                                    None, m.source))
+    body, b_lines = body.loc[~short], b_lines[~short]
+    return _Body(body, pd.Series(b_lines, dtype="int64"), refs, int((~blank).sum()), int(blank.sum()))
+
+
+def _times(b: _Body, m: Mapping, file: str) -> tuple[pd.Series, pd.Series, str]:
+    """Validate times: parse (offsets converted), hour-start labels shifted, local zone to CST.
+
+    Returns the times, the reason of each bad time (None where fine) and the field name.
+    """
+    refs = b.refs
+    try:
+        if "time" in refs:
+            t = _parse_times(b.col("time"), m.time_format, m.timezone)
+        else:
+            d = _parse_times(b.col("date"), m.date_format, m.timezone)
+            hour = b.col("hour")
+            h, _ = to_number(hour.astype(object).where(hour.notna(), ""))
+            hok = h.notna() & (h >= 0) & (h <= 24) & (h == h.round())
+            t = d + pd.to_timedelta(h.where(hok), unit="h")
+        bad_t = t.isna()
+    except ValueError as exc:
+        raise InputError(file, None, "time", bounded_excerpt(exc, 120)) from None
+    if m.time_label == "start":
+        t = t + pd.Timedelta(hours=1)
+    if isinstance(t.dtype, pd.DatetimeTZDtype):
+        t = t.dt.tz_convert(TIMEZONE)
+    else:
+        t = _localize(t, m.timezone)
+    not_hour = t.notna() & ((t.dt.minute != 0) | (t.dt.second != 0))
+    reasons = pd.Series(None, index=t.index, dtype="object")
+    reasons[bad_t] = "cannot parse time" + (
+        f" with format {m.time_format!r}" if m.time_format and "time" in refs else ""
+    )
+    reasons[t.isna() & ~bad_t] = f"nonexistent or ambiguous local time in {m.timezone}"
+    reasons[not_hour] = "time is not on the hour"
+    return t, reasons, "time" if "time" in refs else "date/hour"
+
+
+def _stations(b: _Body, m: Mapping, index: pd.Index) -> pd.Series:
+    """Normalise station codes: the column or the constant, through ``station_map``."""
+    if "station" in b.refs:
+        st = b.col("station").astype("string").str.strip()
+    else:
+        st = pd.Series(str(m.constants["station"]), index=index, dtype="string")
+    if m.station_map:
+        st = st.map(lambda s: m.station_map.get(s, s) if isinstance(s, str) else s).astype("string")
+    return st
+
+
+def _numbers(m: Mapping, s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    s = s.astype(object).where(s.notna(), "")
+    if m.missing_text:
+        s = s.where(~s.astype(str).str.strip().isin(m.missing_text), "")
+    return to_number(s, numeric_missing=m.missing_numbers)
+
+
+def _wide_values(b: _Body, m: Mapping, file: str, st: pd.Series, t: pd.Series, ok: pd.Series,
+                 rejected: list[pd.DataFrame], applied: dict[str, str]) -> pd.DataFrame:
+    """Validate and reshape a wide export (one column per pollutant) to long readings in standard units."""
+    parts = []
+    for p in m.pollutant_columns:
+        v, bad = _numbers(m, b.col(p))
+        unit = m.units.get(p, UNITS[p])
+        fac = unit_factor(p, unit)
+        if fac != 1.0:
+            applied[p] = f"{unit} -> {UNITS[p]} x{fac:.6g}"
+        bad = bad & ok
+        if bad.any():
+            rejected.append(number_rejects(file, b.ln[bad], p, b.col(p)[bad], m.source))
+        keep = ok & ~bad
+        parts.append(pd.DataFrame({"station": st[keep], "time": t[keep], "pollutant": p,
+                                   "value": v[keep] * fac, "line": b.ln[keep]}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _long_values(b: _Body, m: Mapping, file: str, st: pd.Series, t: pd.Series, ok: pd.Series,
+                 rejected: list[pd.DataFrame], applied: dict[str, str]) -> pd.DataFrame:
+    """Validate a long export (pollutant, value, unit per row): pollutant names, units, numbers."""
+    src = m.source
+    plab = b.col("pollutant") if "pollutant" in b.refs else pd.Series(str(m.constants["pollutant"]), index=t.index)
+    pk = normalize_pollutant(plab, m.pollutant_names)
+    badp = ok & pk.isna()
+    if badp.any():
+        rejected.append(reject_rows(file, b.ln[badp], "pollutant",
+                                    "unknown pollutant " + plab[badp].astype(str).map(bounded_excerpt), None, src))
+    v, badv = _numbers(m, b.col("value"))
+    okp = ok & pk.notna()
+    if "unit" in b.refs:
+        ulab = b.col("unit").astype(object)
+    elif "unit" in m.constants:
+        ulab = pd.Series(m.constants["unit"], index=t.index, dtype=object)
+    else:
+        ulab = pk.map(lambda p: m.units.get(p, UNITS.get(p)) if isinstance(p, str) else None)
+    pairs = pd.DataFrame({"p": pk, "u": ulab.astype(object)})
+    fac = pd.Series(np.nan, index=t.index)
+    for key, idx in pairs[okp].groupby(["p", "u"], dropna=False).groups.items():
+        p: Any = key[0]  # type: ignore[index]
+        u: Any = key[1]  # type: ignore[index]
+        try:
+            f_ = unit_factor(p, u)
+        except ValueError:
+            continue
+        fac[idx] = f_
+        if f_ != 1.0:
+            applied[p] = f"{u} -> {UNITS[p]} x{f_:.6g}"
+    badu = okp & fac.isna()
+    if badu.any():
+        rejected.append(reject_rows(file, b.ln[badu], "unit", "unit " + ulab[badu].astype(str).map(bounded_excerpt)
+                                    + " does not fit " + pk[badu].astype(str), None, src))
+    badv = badv & okp & ~badu
+    if badv.any():
+        rejected.append(number_rejects(file, b.ln[badv], "value", b.col("value")[badv], src))
+    keep = okp & ~badu & ~badv
+    return pd.DataFrame({"station": st[keep], "time": t[keep], "pollutant": pk[keep],
+                         "value": v[keep] * fac[keep], "line": b.ln[keep]})

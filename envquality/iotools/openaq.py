@@ -43,7 +43,7 @@ import time as _time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Callable, Iterable, cast
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -52,6 +52,7 @@ from envquality.iotools._parse import finish, reject_rows
 from envquality.iotools._units import normalize_unit, unit_factor
 from envquality.iotools.common import ReadResult
 from envquality.model import TIMEZONE
+from envquality.text import bounded_excerpt
 
 __all__ = [
     "OpenAQClient", "OpenAQError", "ClientValidationError", "RateLimitError",
@@ -127,6 +128,37 @@ def _when(value: Any, name: str) -> str:
     return ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+#: Headers carrying credentials: never sent to another origin.
+_CREDENTIAL_HEADERS = frozenset({"x-api-key", "authorization", "cookie", "proxy-authorization"})
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    u = urllib.parse.urlsplit(url)
+    port = u.port or {"http": 80, "https": 443}.get(u.scheme)
+    return u.scheme, (u.hostname or "").lower(), port
+
+
+class _KeySafeRedirect(urllib.request.HTTPRedirectHandler):
+    """Follow redirects, dropping credential headers when the origin changes; refuse https → http."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        old, new = _origin(req.full_url), _origin(newurl)
+        if old[0] == "https" and new[0] != "https":
+            raise urllib.error.HTTPError(newurl, code, "refusing a redirect from https to http", headers, fp)
+        new_req = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new_req is not None and new != old:
+            for name in list(new_req.headers):
+                if name.lower() in _CREDENTIAL_HEADERS:
+                    del new_req.headers[name]
+            for name in list(new_req.unredirected_hdrs):
+                if name.lower() in _CREDENTIAL_HEADERS:
+                    del new_req.unredirected_hdrs[name]
+            log.warning("OpenAQ redirect to another origin (%s): API key not forwarded", new[1])
+        return new_req
+
+
 class OpenAQClient:
     """Minimal OpenAQ v3 client on :mod:`urllib`.
 
@@ -146,6 +178,17 @@ class OpenAQClient:
         server-given wait is capped at ``max_wait``.
     sleep : callable
         Waiting function (tests pass a recorder).
+    allow_insecure_localhost : bool, default False
+        Accept a plain ``http://`` base URL, and only for ``127.0.0.1``,
+        ``::1`` or ``localhost`` (a local test server).  Otherwise the base
+        URL must be ``https://``: the API key must not travel in clear text.
+
+    Notes
+    -----
+    Redirects are followed only within the origin (scheme, host, port) of
+    the request for the ``X-API-Key`` header: a redirect to another host or
+    scheme is followed *without* the key, so a compromised or misconfigured
+    endpoint cannot harvest it; a redirect from https to http is refused.
     """
 
     def __init__(
@@ -159,10 +202,16 @@ class OpenAQClient:
         max_backoff: float = 60.0,
         max_wait: float = 300.0,
         sleep: Callable[[float], None] = _time.sleep,
+        allow_insecure_localhost: bool = False,
     ):
         parsed = urllib.parse.urlparse(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ClientValidationError(f"base_url must be an http(s) URL, not {base_url!r}")
+            raise ClientValidationError(f"base_url must be an https URL, not {bounded_excerpt(base_url)}")
+        if parsed.scheme == "http" and not (allow_insecure_localhost and parsed.hostname in _LOOPBACK):
+            raise ClientValidationError(
+                f"base_url must be https (the API key would travel in clear text), not {bounded_excerpt(base_url)}; "
+                "plain http is allowed only for a local test server with allow_insecure_localhost=True"
+            )
         if timeout <= 0:
             raise ClientValidationError("timeout must be positive")
         self.base_url = base_url.rstrip("/")
@@ -171,6 +220,7 @@ class OpenAQClient:
         self.max_retries = _int(max_retries, "max_retries", lo=0)
         self.backoff, self.max_backoff, self.max_wait = float(backoff), float(max_backoff), float(max_wait)
         self._sleep = sleep
+        self._opener = urllib.request.build_opener(_KeySafeRedirect())
         self.requests_made = 0
         self._digest = hashlib.sha256()
 
@@ -206,7 +256,7 @@ class OpenAQClient:
             req = urllib.request.Request(url, headers=headers, method="GET")
             self.requests_made += 1
             try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                with self._opener.open(req, timeout=self.timeout) as resp:
                     body = resp.read()
                 break
             except urllib.error.HTTPError as exc:
@@ -373,6 +423,76 @@ def _location_id(loc: Any) -> int:
     return _int(loc, "location id", lo=1)
 
 
+def _sensor_hours(results: list[dict[str, Any]], lid: int, hpath: str, numeric_missing: Iterable[float],
+                  applied: dict[str, str], rej: Callable[[str, list, list, list], None]) -> pd.DataFrame:
+    """One sensor's hourly means: validate parameter, unit and period; convert to the standard unit."""
+    frame = pd.json_normalize(results)
+    for c in (
+        "value",
+        "parameter.name",
+        "parameter.units",
+        "period.datetimeTo.utc",
+        "coverage.percentComplete",
+    ):
+        if c not in frame:
+            frame[c] = np.nan
+    raw = pd.Series([json.dumps(r, ensure_ascii=False)[:500] for r in results])
+    key = frame["parameter.name"].map(OPENAQ_PARAMETERS)
+    bad_par = key.isna()
+    if bad_par.any():
+        rej(
+            hpath,
+            ["parameter"] * int(bad_par.sum()),
+            (
+                "unknown parameter " + frame.loc[bad_par, "parameter.name"].astype(str).map(repr)
+            ).tolist(),
+            raw[bad_par].tolist(),
+        )
+    fac = pd.Series(np.nan, index=frame.index)
+    for pair, idx in frame[~bad_par].groupby(["parameter.name", "parameter.units"], dropna=False).groups.items():
+        p: Any = pair[0]  # type: ignore[index]
+        u: Any = pair[1]  # type: ignore[index]
+        try:
+            fac[idx] = f = unit_factor(OPENAQ_PARAMETERS[p], u)
+        except ValueError:
+            continue
+        if f != 1.0:
+            applied[p] = f"{normalize_unit(u)} -> x{f:.6g}"
+    bad_unit = ~bad_par & fac.isna()
+    if bad_unit.any():
+        rej(hpath, ["units"] * int(bad_unit.sum()),
+            ("unknown unit " + frame.loc[bad_unit, "parameter.units"].astype(str).map(repr) + " for "
+             + frame.loc[bad_unit, "parameter.name"].astype(str)).tolist(), raw[bad_unit].tolist())
+    t = pd.to_datetime(frame["period.datetimeTo.utc"], utc=True, errors="coerce")
+    bad_t = ~bad_par & ~bad_unit & t.isna()
+    if bad_t.any():
+        rej(
+            hpath,
+            ["period"] * int(bad_t.sum()),
+            ["missing or unreadable period.datetimeTo.utc"] * int(bad_t.sum()),
+            raw[bad_t].tolist(),
+        )
+    value = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
+    miss = list(numeric_missing)
+    if miss:
+        value = value.mask(value.isin(miss))
+    keep = ~bad_par & ~bad_unit & ~bad_t
+    return (
+        pd.DataFrame(
+            {
+                "station": f"openaq:{lid}",
+                "time": t[keep].dt.tz_convert(TIMEZONE),
+                "pollutant": key[keep],
+                "value": (value * fac)[keep],
+                "coverage": pd.to_numeric(frame["coverage.percentComplete"], errors="coerce")[
+                    keep
+                ].astype("float64"),
+                "line": pd.NA,
+            }
+        )
+    )
+
+
 def read_openaq(
     client: OpenAQClient,
     locations: Iterable[int | dict],
@@ -425,97 +545,25 @@ def read_openaq(
             par = sensor.get("parameter") or {}
             pname = par.get("name")
             if pname not in OPENAQ_PARAMETERS:
-                rej(spath, ["parameter"], [f"unknown parameter {pname!r} (sensor {sensor.get('id')})"],
+                rej(spath, ["parameter"], [f"unknown parameter {bounded_excerpt(pname, 40)} (sensor {bounded_excerpt(sensor.get('id'), 20)})"],
                     [json.dumps(sensor, ensure_ascii=False)[:500]])
                 continue
             sid = sensor.get("id")
-            if sid is None:
-                rej(spath, ["id"], ["sensor without an id"], [json.dumps(sensor, ensure_ascii=False)[:500]])
+            if isinstance(sid, bool) or not isinstance(sid, int):
+                rej(spath, ["id"], [f"sensor without an integer id ({bounded_excerpt(sid, 40)})"],
+                    [json.dumps(sensor, ensure_ascii=False)[:500]])
                 continue
             hpath = f"/v3/sensors/{sid}/hours"
             results = client.hours(sid, t0, t1)
             rows_in += len(results)
             if not results:
                 continue
-            frame = pd.json_normalize(results)
-            for c in (
-                "value",
-                "parameter.name",
-                "parameter.units",
-                "period.datetimeTo.utc",
-                "coverage.percentComplete",
-            ):
-                if c not in frame:
-                    frame[c] = np.nan
-            raw = pd.Series([json.dumps(r, ensure_ascii=False)[:500] for r in results])
-            key = frame["parameter.name"].map(OPENAQ_PARAMETERS)
-            bad_par = key.isna()
-            if bad_par.any():
-                rej(
-                    hpath,
-                    ["parameter"] * int(bad_par.sum()),
-                    (
-                        "unknown parameter " + frame.loc[bad_par, "parameter.name"].astype(str).map(repr)
-                    ).tolist(),
-                    raw[bad_par].tolist(),
-                )
-            fac = pd.Series(np.nan, index=frame.index)
-            for group, idx in (
-                frame[~bad_par].groupby(["parameter.name", "parameter.units"], dropna=False).groups.items()
-            ):
-                p, u = cast(tuple[str, Any], group)  # two grouping columns: (parameter, unit) keys
-                try:
-                    fac[idx] = f = unit_factor(OPENAQ_PARAMETERS[p], u)
-                except ValueError:
-                    continue
-                if f != 1.0:
-                    applied[p] = f"{normalize_unit(u)} -> x{f:.6g}"
-            bad_unit = ~bad_par & fac.isna()
-            if bad_unit.any():
-                rej(hpath, ["units"] * int(bad_unit.sum()),
-                    ("unknown unit " + frame.loc[bad_unit, "parameter.units"].astype(str).map(repr) + " for "
-                     + frame.loc[bad_unit, "parameter.name"].astype(str)).tolist(), raw[bad_unit].tolist())
-            t = pd.to_datetime(frame["period.datetimeTo.utc"], utc=True, errors="coerce")
-            bad_t = ~bad_par & ~bad_unit & t.isna()
-            if bad_t.any():
-                rej(
-                    hpath,
-                    ["period"] * int(bad_t.sum()),
-                    ["missing or unreadable period.datetimeTo.utc"] * int(bad_t.sum()),
-                    raw[bad_t].tolist(),
-                )
-            value = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
-            miss = list(numeric_missing)
-            if miss:
-                value = value.mask(value.isin(miss))
-            keep = ~bad_par & ~bad_unit & ~bad_t
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "station": f"openaq:{lid}",
-                        "time": t[keep].dt.tz_convert(TIMEZONE),
-                        "pollutant": key[keep],
-                        "value": (value * fac)[keep],
-                        "coverage": pd.to_numeric(frame["coverage.percentComplete"], errors="coerce")[
-                            keep
-                        ].astype("float64"),
-                        "line": pd.NA,
-                    }
-                )
-            )
-    if parts:
-        long = pd.concat(parts, ignore_index=True)
-    else:
-        long = pd.DataFrame(
-            {
-                "station": pd.Series(dtype=str),
-                "time": pd.Series(dtype=f"datetime64[ns, {TIMEZONE}]"),
-                "pollutant": pd.Series(dtype=str),
-                "value": pd.Series(dtype="float64"),
-                "coverage": pd.Series(dtype="float64"),
-                "line": pd.Series(dtype="Int64"),
-            }
-        )
+            parts.append(_sensor_hours(results, lid, hpath, numeric_missing, applied, rej))
+    long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({
+        "station": pd.Series(dtype=str), "time": pd.Series(dtype=f"datetime64[ns, {TIMEZONE}]"),
+        "pollutant": pd.Series(dtype=str), "value": pd.Series(dtype="float64"),
+        "coverage": pd.Series(dtype="float64"), "line": pd.Series(dtype="Int64"),
+    })
     meta = {
         "sha256": client.digest, "encoding": "utf-8", "base_url": client.base_url,
         "locations": ids, "sensors": n_sensors, "requests": client.requests_made,

@@ -37,8 +37,10 @@ Quirks handled
   ``suspect_frozen = True``.  Nothing is dropped;
 * old or suffixed names (``豫源饭店``, ``…(对照点)``, ``…（20181115启用）``):
   :func:`envquality.registry.clean_station_name` strips status text and
-  :func:`envquality.registry.resolve_station` gives the station code; a name
-  it does not know gets the stable id ``"{city_code}:{clean name}"``.  When two
+  :func:`envquality.registry.resolve_station` gives the station code, or
+  the id of a historical station (``天水 仙人崖`` → ``620500:仙人崖``, see
+  ``docs/registry.md``) listed in ``meta["historical_stations"]``; a name it
+  does not know gets the stable id ``"{city_code}:{clean name}"``.  When two
   names of one file land on the same id (``教育港`` and
   ``教育港（20181115启用）``), the best series keeps it (not frozen, then no
   status suffix, then most values) and the others get
@@ -47,8 +49,9 @@ Quirks handled
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -57,7 +60,9 @@ from envquality.iotools._parse import (
     csv_records, decode_input, finish, load_source, number_rejects, raw_lines, record_spans, reject_rows,
     to_cst,
 )
+from envquality import registry
 from envquality.iotools.common import InputError, MISSING_MARKERS, ReadResult, sha256_of, to_number
+from envquality.text import bounded_excerpt
 
 __all__ = ["read_pm25in", "PM25IN_HEADER", "PM25IN_COLUMNS", "detect_frozen"]
 
@@ -164,10 +169,58 @@ def read_pm25in(
     InputError
         Unreadable file, wrong header, unknown city.
     """
-    from envquality import registry  # lazy: the registry is a separate module
-
     if frozen_hours < 2:
         raise ValueError("frozen_hours must be at least 2")
+    src = _parse(path, name)
+    city_name = _city_from(src.file, city)
+    try:
+        ccode = registry.city_code(city_name)
+    except KeyError:
+        raise InputError(src.file, None, None, f"unknown city {bounded_excerpt(city_name, 40)}; pass city=") from None
+    wide, bad_values, ok, rejected = _validate(src, numeric_missing)
+    keys = list(PM25IN_COLUMNS.values())
+    wide = _flag_frozen(wide, keys, frozen_hours)
+    ids = _station_ids(wide, city_name, ccode, keys)
+    wide["station"] = wide["raw_name"].map(ids.id_of)
+    wide["city"] = city_name
+    long = _reshape(wide, bad_values, ok, keys)
+    meta = {
+        "sha256": sha256_of(src.raw),
+        "encoding": src.enc,
+        "city": city_name,
+        "city_code": ccode,
+        "rows_in": int((src.nf[1:] != 0).sum()),
+        "rows_ok": int(len(wide)),
+        "blank_lines": int((src.nf[1:] == 0).sum()),
+        "records_duplicate": int(wide.duplicated(["raw_name", "time", *keys], keep="first").sum()),
+        "hours": int(wide["time"].nunique()),
+        **ids.meta(wide, frozen_hours),
+    }
+    return finish(long, rejected, file=src.file, source=SOURCE, raw_of=src.raw_of,
+                  extra_cols=("city", "suspect_frozen"), meta=meta)
+
+
+# --------------------------------------------------------------------------- steps
+@dataclass
+class _Source:
+    """A parsed pm25.in file: bytes, text, records and their physical lines."""
+
+    raw: bytes
+    file: str
+    text: str
+    enc: str
+    fields: pd.DataFrame
+    start: np.ndarray
+    nf: np.ndarray
+    pos: dict[str, int]  # header name -> field position
+
+    def raw_of(self, ls: list[int]) -> list[str]:
+        spans = record_spans(self.text, self.start)
+        return raw_lines(self.text, ls, [spans.get(s, 1) for s in ls])
+
+
+def _parse(path: str | Path | bytes, name: str | None) -> _Source:
+    """Parse: bytes → text → RFC 4180 records with physical line numbers; check the header."""
     raw, file = load_source(path, name=name)
     text, enc = decode_input(raw, file)
     fields, start, nf = csv_records(text, file=file)
@@ -182,40 +235,34 @@ def read_pm25in(
             file,
             1,
             missing_cols[0],
-            f"not a pm25.in file: header lacks {', '.join(missing_cols)} (got {','.join(header)})",
+            f"not a pm25.in file: header lacks {', '.join(missing_cols)} (got {bounded_excerpt(','.join(header))})",
         )
-    pos = {h: i for i, h in enumerate(header)}
-    city_name = _city_from(file, city)
-    try:
-        ccode = registry.city_code(city_name)
-    except KeyError:
-        raise InputError(file, None, None, f"unknown city {city_name!r}; pass city=") from None
-    spans = record_spans(text, start)
+    return _Source(raw, file, text, enc, fields, start, nf, {h: i for i, h in enumerate(header)})
 
-    def raw_of(ls: list[int]) -> list[str]:
-        return raw_lines(text, ls, [spans.get(s, 1) for s in ls])
 
-    body = fields.iloc[1:].reset_index(drop=True)
-    ln = pd.Series(start[1:], dtype="int64")
-    nfb = nf[1:]
+def _validate(src: _Source, numeric_missing: Iterable[float]
+              ) -> tuple[pd.DataFrame, dict[str, pd.Series], pd.Series, list[pd.DataFrame]]:
+    """Validate: field counts, Date, Hour, station name and numbers; bad rows and cells are rejected.
+
+    Returns the wide frame of good rows (``raw_name, time, line`` and one
+    column per pollutant key), the unparsable-cell masks, the good-row mask
+    and the rejects.
+    """
+    file = src.file
+    body = src.fields.iloc[1:].reset_index(drop=True)
+    ln = pd.Series(src.start[1:], dtype="int64")
+    nfb = src.nf[1:]
     blank = pd.Series(nfb == 0)
     rejected: list[pd.DataFrame] = []
-    wrong = pd.Series((nfb != len(header)) & (nfb != 0))
+    width = len(src.pos)
+    wrong = pd.Series((nfb != width) & (nfb != 0))
     if wrong.any():
-        rejected.append(
-            reject_rows(
-                file,
-                ln[wrong],
-                None,
-                [f"expected {len(header)} fields, got {n}" for n in nfb[wrong.to_numpy()]],
-                None,
-                SOURCE,
-            )
-        )
+        rejected.append(reject_rows(file, ln[wrong], None,
+                                    [f"expected {width} fields, got {n}" for n in nfb[wrong.to_numpy()]], None, SOURCE))
     ok = ~blank & ~wrong
 
     def col(c: str) -> pd.Series:
-        return body[pos[c]].astype("string").str.strip()
+        return body[src.pos[c]].astype("string").str.strip()
 
     date = pd.to_datetime(col("Date"), format="%Y%m%d", errors="coerce")
     hour_txt = col("Hour")
@@ -235,7 +282,6 @@ def read_pm25in(
         if mask.any():
             rejected.append(reject_rows(file, ln[mask], fld, why[mask], None, SOURCE))
     ok &= ~bad_date & ~bad_hour & ~bad_name
-
     values = {}
     bad_values = {}
     for c, key in PM25IN_COLUMNS.items():
@@ -246,26 +292,62 @@ def read_pm25in(
         values[key] = v
         bad_values[key] = bad
     wide = pd.DataFrame({"raw_name": station_raw, "time": time, "line": ln, **values})[ok.to_numpy()]
-    n_in = int((~blank).sum())
-    keys = list(PM25IN_COLUMNS.values())
+    return wide, bad_values, ok, rejected
 
-    # ---- whole-record duplicates (crawled twice)
-    rec_dup = wide.duplicated(["raw_name", "time", *keys], keep="first")
-    # ---- frozen series, on one row per (name, hour)
+
+def _flag_frozen(wide: pd.DataFrame, keys: list[str], frozen_hours: int) -> pd.DataFrame:
+    """Normalise (1): ``suspect_frozen`` on the rows of runs of identical value sets, one row per name and hour."""
     per_hour = wide.loc[~wide.duplicated(["raw_name", "time"], keep="first")].sort_values(
         ["raw_name", "time"], kind="stable")
     frozen_flag = detect_frozen(per_hour, keys, by="raw_name", min_run=frozen_hours)
     flagged = per_hour.loc[frozen_flag, ["raw_name", "time"]].assign(suspect_frozen=True)
     wide = wide.merge(flagged, on=["raw_name", "time"], how="left")
     wide["suspect_frozen"] = wide["suspect_frozen"].fillna(False).astype(bool)
+    return wide
 
-    # ---- station ids (per distinct name: a handful, not the hot path)
-    names = sorted(wide["raw_name"].dropna().unique().tolist())
+
+@dataclass
+class _StationIds:
+    """Station id of every raw name, with what the registry said about it."""
+
+    info: dict[str, dict]
+    id_of: dict[str, str]
+    collisions: dict[str, list[str]]
+
+    def meta(self, wide: pd.DataFrame, frozen_hours: int) -> dict[str, Any]:
+        info, id_of = self.info, self.id_of
+        frozen_ids = sorted({id_of[nm] for nm, d in info.items() if d["frozen"]})
+        detail = {}
+        if frozen_ids:
+            fz = wide.loc[wide["suspect_frozen"]].groupby("station")["time"].agg(["min", "max", "nunique"])
+            detail = {
+                sid: {"raw_name": next(nm for nm in info if id_of[nm] == sid), "hours": int(r["nunique"]),
+                      "first": r["min"].isoformat(), "last": r["max"].isoformat()}
+                for sid, r in fz.iterrows()
+            }
+        return {
+            "stations": id_of,
+            "unresolved_stations": sorted(
+                nm for nm, d in info.items() if d["code"] is None or id_of[nm] != d["code"]),
+            # resolved through the station history to an id without an evidenced CNEMC code
+            "historical_stations": sorted(
+                nm for nm, d in info.items() if d["code"] is not None and ":" in d["code"] and id_of[nm] == d["code"]),
+            "station_collisions": self.collisions,
+            "frozen_stations": frozen_ids,
+            "frozen_detail": detail,
+            "frozen_hours": frozen_hours,
+        }
+
+
+def _station_ids(wide: pd.DataFrame, city_name: str, ccode: str, keys: list[str]) -> _StationIds:
+    """Normalise (2): raw names → station ids (per distinct name: a handful, not the hot path)."""
     info: dict[str, dict] = {}
-    for nm in names:
+    for nm in sorted(wide["raw_name"].dropna().unique().tolist()):
         clean, _status = registry.clean_station_name(nm)
-        code = registry.resolve_station(city_name, clean) or registry.resolve_station(city_name, nm)
         sub = wide.loc[wide["raw_name"] == nm]
+        # current names first, then the station history valid at the series' first hour
+        when = sub["time"].min()
+        code = registry.resolve_station(city_name, clean, when) or registry.resolve_station(city_name, nm, when)
         info[nm] = {
             "clean": clean, "code": code, "id": code or f"{ccode}:{clean}",
             "frozen": bool(sub["suspect_frozen"].any()), "suffixed": clean != nm,
@@ -282,49 +364,12 @@ def read_pm25in(
         for loser in group[1:]:
             info[loser]["id"] = f"{ccode}:{loser}"
         collisions[sid] = group
-    id_of = {nm: d["id"] for nm, d in info.items()}
-    wide["station"] = wide["raw_name"].map(id_of)
-    wide["city"] = city_name
+    return _StationIds(info, {nm: d["id"] for nm, d in info.items()}, collisions)
 
+
+def _reshape(wide: pd.DataFrame, bad_values: dict[str, pd.Series], ok: pd.Series, keys: list[str]) -> pd.DataFrame:
+    """Reshape: one row per station, hour and pollutant; a value that failed to parse is in the rejects."""
     long = wide.melt(id_vars=["station", "time", "line", "city", "suspect_frozen"], value_vars=keys,
                      var_name="pollutant", value_name="value")
-    # a value that failed to parse is in `rejected`, not a NaN reading
-    bad_long = pd.concat(
-        [bad_values[k][ok.to_numpy()].reset_index(drop=True) for k in keys], ignore_index=True
-    )
-    long = long.loc[~bad_long.to_numpy()]
-
-    frozen_ids = sorted({id_of[nm] for nm, d in info.items() if d["frozen"]})
-    detail = {}
-    if frozen_ids:
-        fz = wide.loc[wide["suspect_frozen"]].groupby("station")["time"].agg(["min", "max", "nunique"])
-        detail = {
-            sid: {
-                "raw_name": next(nm for nm in info if id_of[nm] == sid),
-                "hours": int(r["nunique"]),
-                "first": r["min"].isoformat(),
-                "last": r["max"].isoformat(),
-            }
-            for sid, r in fz.iterrows()
-        }
-    meta = {
-        "sha256": sha256_of(raw),
-        "encoding": enc,
-        "city": city_name,
-        "city_code": ccode,
-        "rows_in": n_in,
-        "rows_ok": int(len(wide)),
-        "blank_lines": int(blank.sum()),
-        "records_duplicate": int(rec_dup.sum()),
-        "hours": int(wide["time"].nunique()),
-        "stations": id_of,
-        "unresolved_stations": sorted(
-            nm for nm, d in info.items() if d["code"] is None or id_of[nm] != d["code"]
-        ),
-        "station_collisions": collisions,
-        "frozen_stations": frozen_ids,
-        "frozen_detail": detail,
-        "frozen_hours": frozen_hours,
-    }
-    return finish(long, rejected, file=file, source=SOURCE, raw_of=raw_of,
-                  extra_cols=("city", "suspect_frozen"), meta=meta)
+    bad_long = pd.concat([bad_values[k][ok.to_numpy()].reset_index(drop=True) for k in keys], ignore_index=True)
+    return long.loc[~bad_long.to_numpy()]

@@ -46,6 +46,8 @@ from envquality.iotools._parse import (
 from envquality.iotools._units import implausible
 from envquality.iotools.common import MISSING_MARKERS, InputError, ReadResult, split_duplicates, to_number
 from envquality.model import TIMEZONE
+from envquality.registry import default_registry
+from envquality.text import bounded_excerpt
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -82,7 +84,7 @@ def _read_wide(
     if len(header) < 4 or [h.lower() for h in header[:3]] != list(_HEAD):
         raise InputError(label, 1, None,
                          f"not a quotsoft {kind} file: header must start with 'date,hour,type' and "
-                         f"name at least one column, got {header_line[:80]!r}")
+                         f"name at least one column, got {bounded_excerpt(header_line)}")
     ncol = len(header)
     start, nfields = record_layout(text, file=label)
     blank = nfields == 0
@@ -292,8 +294,6 @@ def read_china_cities(
     dropna: bool = False,
     numeric_missing: Iterable[float] = (),
 ) -> ReadResult:
-    from envquality.registry import default_registry
-
     reg = registry or default_registry()
 
     def to_codes(names: np.ndarray, meta: dict) -> np.ndarray:

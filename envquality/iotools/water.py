@@ -56,10 +56,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from envquality.iotools._parse import csv_records, raw_lines, record_spans
 from envquality.iotools.common import (
     InputError, ReadResult, decode_bytes, rejects_frame, sha256_of, split_duplicates, to_number,
 )
 from envquality.water.classify import BELOW_DL, PARAMETER_INFO, parse_qualified
+from envquality.text import bounded_excerpt
 
 __all__ = ["read_water_samples", "PARAMETER_ALIASES", "HEADER_ALIASES", "normalize_parameter", "unit_factor",
            "WATER_COLUMNS"]
@@ -195,7 +197,7 @@ def _find_columns(header: list[str], file: str, line: int) -> dict[str, int]:
     missing = [f for f in ("source", "sampled_at", "parameter", "value") if f not in found]
     if missing:
         raise InputError(file, line, missing[0],
-                         f"no column for {missing} in header {header}; accepted headers: "
+                         f"no column for {missing} in header {bounded_excerpt(', '.join(map(str, header)))}; accepted headers: "
                          + "; ".join(f"{f}: {', '.join(HEADER_ALIASES[f][:6])}" for f in missing))
     return found
 
@@ -238,7 +240,7 @@ def _load(path: str | Path, sheet: str | int) -> tuple[pd.DataFrame, np.ndarray,
         try:
             cells = pd.read_excel(io.BytesIO(raw), sheet_name=sheet, header=None, dtype=object, engine="openpyxl")
         except ValueError as exc:
-            raise InputError(p, None, "sheet", str(exc)) from None
+            raise InputError(p, None, "sheet", bounded_excerpt(exc, 120)) from None
         except Exception as exc:
             raise InputError(p, None, None, f"not a readable .xlsx workbook: {exc}") from None
         cells = cells.where(cells.notna(), None)
@@ -253,8 +255,6 @@ def _load(path: str | Path, sheet: str | int) -> tuple[pd.DataFrame, np.ndarray,
         raise InputError(p, None, None, f"neither UTF-8 nor GB18030 text: {exc.reason}") from None
     if "\x00" in text[:4096]:
         raise InputError(p, None, None, "binary file, not CSV text")
-    from envquality.iotools.generic import csv_records, raw_lines, record_spans
-
     fields, start, _n = csv_records(text, file=str(p))
     spans = record_spans(text, start)
     rawtext = raw_lines(text, start.tolist(), [spans.get(s, 1) for s in start.tolist()])

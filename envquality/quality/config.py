@@ -68,7 +68,7 @@ def _registry_codes() -> tuple[list[str], list[str]]:
 
     reg = default_registry()
     cities = sorted(reg.cities["code"].astype(str))
-    stations = sorted(reg.stations["code"].astype(str))
+    stations = reg.known_station_ids()  # current codes and historical stations (docs/registry.md)
     return stations, cities
 
 

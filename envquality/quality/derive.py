@@ -48,7 +48,7 @@ def _registry_maps() -> tuple[dict[str, str], list[str]]:
     from envquality.registry import default_registry
 
     reg = default_registry()
-    city_of = dict(zip(reg.stations["code"].astype(str), reg.stations["city_code"].astype(str)))
+    city_of = reg.station_city()  # current and historical stations
     cities = reg.cities["code"].astype(str).tolist()
     city_of.update({c: c for c in cities})
     return city_of, cities

@@ -265,9 +265,10 @@ def _fmt_observed(v: Any) -> Any:
 def _raw_text(frame: pd.DataFrame, cols: list[str]) -> pd.Series:
     if frame.empty:
         return pd.Series([], dtype=object)
-    out = cols[0] + "=" + frame[cols[0]].astype(str)
+    # astype("string").fillna: under pandas 3 astype(str) keeps NaN, which blanked the whole text
+    out = cols[0] + "=" + frame[cols[0]].astype("string").fillna("nan")
     for c in cols[1:]:
-        out = out + ("," + c + "=") + frame[c].astype(str)
+        out = out + ("," + c + "=") + frame[c].astype("string").fillna("nan")
     return out
 
 

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from envquality.standards.rulesets import RuleSet, get_ruleset
 
@@ -40,6 +41,19 @@ POLLUTANT_COLUMNS: tuple[str, ...] = (
 DECIMALS: dict[str, int] = {c: (1 if c.startswith("co") else 0) for c in POLLUTANT_COLUMNS}
 
 _CHUNK = 1 << 15  # elements per block: temporaries stay in L2 cache
+
+
+def _like(template: Any, values: np.ndarray) -> Any:
+    """``values`` in the container of ``template``: Series in → Series out (same index and
+    name), DataArray in → DataArray out (same dims and coords), as pvlib and MetPy do;
+    otherwise the ndarray (a float for a scalar)."""
+    if isinstance(template, pd.Series) and values.shape == template.shape:
+        return pd.Series(values, index=template.index, name=template.name)
+    if type(template).__name__ == "DataArray" and values.shape == np.shape(template):
+        return template.copy(data=values)  # xarray.DataArray, without importing xarray here
+    if values.ndim == 0:
+        return float(values)
+    return values
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,10 @@ def iaqi_table(pollutant: str, *, standard: str = "HJ633-2012") -> np.ndarray:
 
     Index ``i`` holds the IAQI of ``i`` µg/m³ (``i/10`` mg/m³ for CO), up to
     the last breakpoint of HJ 633 Table 1.  Useful for audits and plots.
+
+    References
+    ----------
+    .. [1] HJ 633-2012 §5 Table 1 and §6.2 formula (1); HJ 633-2026 Table 1, §4.2.6.
     """
     return _table(pollutant, get_ruleset(standard).aqi_standard).lut[1:-1].copy()
 
@@ -91,7 +109,7 @@ def iaqi(
     *,
     standard: str = "HJ633-2012",
     rounded: bool = False,
-) -> np.ndarray | float:
+) -> Any:
     """Individual air quality index (IAQI) of one pollutant column.
 
     HJ 633-2012 §5 Table 1 and §6.2 (formula (1), rounding up);
@@ -111,7 +129,9 @@ def iaqi(
 
     Returns
     -------
-    float or numpy.ndarray of float64
+    float, numpy.ndarray, pandas.Series or xarray.DataArray of float64
+        The input's type and index (a Series in gives a Series with its
+        index, a DataArray its dims and coords; a scalar gives a float).
         Integer-valued IAQI.  NaN where the standard defines none: missing
         or negative input, and under HJ 633-2012 SO2 1-h above 800 µg/m³
         (the SO2 24-h IAQI decides) and O3 8-h above 800 µg/m³ (the O3 1-h
@@ -126,14 +146,20 @@ def iaqi(
     [52.0, 119.0, 500.0]
     >>> iaqi("so2_1h", [801, -1, float("nan")]).tolist()
     [nan, nan, nan]
+    >>> iaqi("pm10_24h", pd.Series([50.0, 150.0], index=["a", "b"])).to_dict()
+    {'a': 50.0, 'b': 100.0}
+
+    References
+    ----------
+    .. [1] HJ 633-2012 Technical Regulation on Ambient Air Quality Index (on trial),
+       §5 Table 1 (IAQI breakpoints), §6.2 formula (1) and rounding up.
+    .. [2] HJ 633-2026, Table 1, §4.2.2 (input rounding per GB/T 8170), §4.2.6.
     """
     table = _table(pollutant, get_ruleset(standard).aqi_standard)
     x = np.asarray(concentration, dtype=np.float64)
     out = np.empty(x.shape, dtype=np.float64)
     _evaluate(np.ascontiguousarray(x).reshape(-1), out.reshape(-1), table, rounded)
-    if out.ndim == 0:
-        return float(out)
-    return out
+    return _like(concentration, out)
 
 
 #: Absolute distance (in rounding units) from an exact x.5 within which a
@@ -195,15 +221,23 @@ LEVELS: tuple[tuple[int, int, str, str, str, str, str], ...] = (
 _UPPER = np.array([lv[0] for lv in LEVELS[:-1]], dtype=np.float64)
 
 
-def aqi_level(aqi: npt.ArrayLike) -> np.ndarray:
+def aqi_level(aqi: npt.ArrayLike) -> Any:
     """AQI level 1–6 (HJ 633 Table 2); 0 where AQI is NaN.
+
+    Returns the input's type and index (Series → Series, DataArray →
+    DataArray; else an int8 ndarray).
 
     >>> aqi_level([0, 50, 51, 100, 101, 200, 201, 300, 301, 500, float("nan")]).tolist()
     [1, 1, 2, 2, 3, 4, 5, 5, 6, 6, 0]
+
+    References
+    ----------
+    .. [1] HJ 633-2012 §7 Table 2 (AQI levels and categories); HJ 633-2026 Table 2.
     """
     a = np.asarray(aqi, dtype=np.float64)
     level = np.searchsorted(_UPPER, a, side="left") + 1
-    return np.where(np.isnan(a), 0, level).astype(np.int8)
+    out = np.asarray(np.where(np.isnan(a), 0, level).astype(np.int8))
+    return out if out.ndim == 0 else _like(aqi, out)
 
 
 def _level_lookup(column: int, level: np.ndarray) -> np.ndarray:
@@ -334,6 +368,17 @@ def _shape_of(values: Mapping[str, npt.ArrayLike]) -> tuple[int, ...]:
     return np.broadcast_shapes(*(np.shape(v) for v in values.values()))
 
 
+def _like_inputs(result: AQIResult, values: Mapping[str, Any]) -> AQIResult:
+    """AQI and IAQI in the container of the inputs (the first Series or DataArray among them)."""
+    template = next((v for v in values.values()
+                     if isinstance(v, pd.Series) or type(v).__name__ == "DataArray"), None)
+    if template is None or np.shape(template) != np.shape(result.aqi):
+        return result
+    result.aqi = _like(template, result.aqi)
+    result.iaqi = {k: _like(template, np.asarray(v)) for k, v in result.iaqi.items()}
+    return result
+
+
 def hourly_aqi(
     concentrations: Mapping[str, npt.ArrayLike],
     *,
@@ -362,6 +407,16 @@ def hourly_aqi(
     >>> r = hourly_aqi({"so2": 10, "no2": 30, "pm10": 160, "co": 0.5, "o3": 60, "pm25": 50})
     >>> int(r.aqi), str(r.primary_pollutants()), str(r.category("en"))
     (105, 'PM10', 'Lightly polluted')
+
+    ``aqi`` and ``iaqi`` come back in the inputs' container: pandas Series
+    (their index) or xarray DataArrays (their dims and coords) in, the same
+    out; plain arrays otherwise.
+
+    References
+    ----------
+    .. [1] HJ 633-2012 §5.1 (real-time AQI from 1-h values), Table 1 and its
+       footnotes 1–2, §6 formulas (1)–(2).
+    .. [2] HJ 633-2026 §4.1.2, §4.2.
     """
     rs = get_ruleset(standard)
     shape = _shape_of({**concentrations, **({"so2_24h": so2_24h} if so2_24h is not None else {})})
@@ -377,7 +432,7 @@ def hourly_aqi(
             if np.any(replace):
                 values = np.where(replace, iaqi("so2_24h", so2_24h, standard=rs.aqi_standard), values)
         iaqis[label] = np.broadcast_to(values, shape)
-    return _combine(iaqis, rs, shape)
+    return _like_inputs(_combine(iaqis, rs, shape), concentrations)
 
 
 def daily_aqi(
@@ -410,6 +465,15 @@ def daily_aqi(
     (107, 119)
     >>> str(daily_aqi(day).exceeding_pollutants())
     'PM10,PM2.5'
+
+    ``aqi`` and ``iaqi`` come back in the inputs' container (Series or
+    DataArray in, the same out).
+
+    References
+    ----------
+    .. [1] HJ 633-2012 §5.2 (daily AQI), Table 1 and footnote 3, §6 formulas (1)–(2),
+       §4.4–4.5 (primary and exceeding pollutants).
+    .. [2] HJ 633-2026 §4.1.1, §4.2, §5.3 (missing pollutant).
     """
     rs = get_ruleset(standard)
     shape = _shape_of({k: v for k, v in concentrations.items() if k in rs.daily_indicators})
@@ -429,4 +493,4 @@ def daily_aqi(
     groups = tuple((k,) for k in iaqis if not k.startswith("O3")) + (
         tuple(k for k in iaqis if k.startswith("O3")),
     )
-    return _combine(iaqis, rs, shape, groups=groups)
+    return _like_inputs(_combine(iaqis, rs, shape, groups=groups), concentrations)

@@ -43,5 +43,11 @@ MIN_DAYS_FEBRUARY = _prev.MIN_DAYS_FEBRUARY
 
 
 def class2_limits(day: _dt.date) -> dict[tuple[str, str], float]:
-    """Class 2 limits of GB 3095-2026 Table 1 in force on ``day``."""
+    """Class 2 limits of GB 3095-2026 Table 1 in force on ``day``.
+
+    References
+    ----------
+    .. [1] GB 3095-2026 Table 1: transition limits 2026-03-01 … 2030-12-31, final
+       limits from 2031-01-01 (shared/reference/standards.md §2).
+    """
     return CLASS2_LIMITS_FINAL if day >= FINAL_LIMITS_FROM else CLASS2_LIMITS_TRANSITION

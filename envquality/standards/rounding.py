@@ -53,6 +53,13 @@ def round_half_even(
     [34.0, 36.0, 0.0, 2.0, -2.0]
     >>> round_half_even([1.05, 1.15, 1.25, 2.2], decimals=1).tolist()
     [1.0, 1.2, 1.2, 2.2]
+
+    References
+    ----------
+    .. [1] GB/T 8170-2008 Rules of rounding off for numerical values, §3.2
+       (round half to even, 四舍六入五成双).
+    .. [2] HJ 633-2026 §4.2.2 (concentrations rounded once before the IAQI:
+       integers in µg/m³, CO to 0.1 mg/m³).
     """
     x = np.asarray(values, dtype=np.float64)
     scale = 10.0**decimals
@@ -77,6 +84,10 @@ def round_half_even_exact(values: Iterable[object], decimals: int = 0) -> np.nda
 
     >>> round_half_even_exact(["2.675", "1.15", "34.5", ""], decimals=2).tolist()
     [2.68, 1.15, 34.5, nan]
+
+    References
+    ----------
+    .. [1] GB/T 8170-2008 §3.2 (round half to even).
     """
     q = Decimal(1).scaleb(-decimals)
     if isinstance(values, (str, bytes, Decimal)):

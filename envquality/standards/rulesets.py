@@ -135,7 +135,13 @@ RULESET_BY_CODE: tuple[RuleSet, ...] = (RULESET_2012, RULESET_2026)
 
 
 def get_ruleset(name: str | RuleSet) -> RuleSet:
-    """Return the rule set called ``name`` (e.g. ``"HJ633-2026"`` or ``"2012"``)."""
+    """Return the rule set called ``name`` (e.g. ``"HJ633-2026"`` or ``"2012"``).
+
+    References
+    ----------
+    .. [1] shared/reference/standards.md §0: GB 3095-2012 / HJ 633-2012 / HJ 663-2013
+       and their 2026 replacements GB 3095-2026 / HJ 633-2026 / HJ 663-2026.
+    """
     if isinstance(name, RuleSet):
         return name
     try:
@@ -151,12 +157,22 @@ def ruleset_for(day: _dt.date | str | np.datetime64) -> RuleSet:
 
     >>> ruleset_for("2026-02-28").aqi_standard, ruleset_for("2026-03-01").aqi_standard
     ('HJ633-2012', 'HJ633-2026')
+
+    References
+    ----------
+    .. [1] GB 3095-2026, HJ 633-2026 and HJ 663-2026: implementation date 2026-03-01
+       (shared/reference/standards.md §0).
     """
     d = np.asarray(day, dtype="datetime64[D]")
     return RULESET_2026 if bool(d >= np.datetime64(SWITCH_DATE, "D")) else RULESET_2012
 
 
 def ruleset_codes_for_days(days: npt.ArrayLike) -> np.ndarray:
-    """Vectorized :func:`ruleset_for`: 0 (2012 generation) or 1 (2026) per day."""
+    """Vectorized :func:`ruleset_for`: 0 (2012 generation) or 1 (2026) per day.
+
+    References
+    ----------
+    .. [1] GB 3095-2026, HJ 633-2026, HJ 663-2026: in force from 2026-03-01.
+    """
     d = np.asarray(days, dtype="datetime64[D]")
     return (d >= np.datetime64(SWITCH_DATE, "D")).astype(np.int8)

@@ -78,6 +78,10 @@ def percentile(values: npt.ArrayLike, p: float, axis: int = -1) -> np.ndarray:
 
     >>> float(percentile([3, 4, 8, 2, 5, 4], 90))
     6.5
+
+    References
+    ----------
+    .. [1] HJ 663-2013 Annex A (percentile: ordered valid values, k = 1 + (n-1)·p/100, linear interpolation); HJ 663-2026 Annex A.
     """
     x = np.asarray(values, dtype=np.float64)
     with warnings.catch_warnings():
@@ -117,6 +121,10 @@ def city_mean(
     >>> m, n = city_mean([[10.0], [20.0], [np.nan], [99.0]], [0, 0, 0, -1], 1)
     >>> m.tolist(), n.tolist()
     ([[15.0]], [[2]])
+
+    References
+    ----------
+    .. [1] HJ 663-2013 §5 (city concentration: arithmetic mean of the city's valid assessment stations); HJ 663-2026 §5.
     """
     x = np.asarray(station_values)
     idx = np.asarray(city_index)
@@ -156,6 +164,10 @@ def daily_aqi_by_date(
         ``standard`` is an array naming the standard of every element.
     codes : ndarray of int8, shape (n_days,)
         0 for the 2012 generation, 1 for 2026.
+
+    References
+    ----------
+    .. [1] HJ 633-2012 §5.2 and HJ 633-2026 §4.1.1 (daily AQI); the rule set of each date (2026-03-01 switch, shared/reference/standards.md §0).
     """
     d = np.asarray(days, dtype="datetime64[D]")
     if standard is not None:
@@ -212,6 +224,10 @@ def composite_index(
     -------
     total, leading, single : ndarray, ndarray of object, dict
         ``leading`` is the pollutant with the largest single index.
+
+    References
+    ----------
+    .. [1] HJ 663-2013 §6.2.3 (composite index: sum of concentration/limit ratios of the six pollutants); HJ 663-2026 §6.2.3.
     """
     lim = dict(limits or ruleset.class2_limits)
     single = {}
@@ -298,6 +314,11 @@ def period_statistics(
         its leading pollutant(s), and ``rulesets`` applied.  Columns
         ``_raw_*`` hold the unrounded figures, so that aggregates over
         entities round only once (GB/T 8170: no cascaded rounding).
+
+    References
+    ----------
+    .. [1] HJ 663-2013 §6 and Table 1 (period statistics and their validity); HJ 633-2012 Table 2 (day classes: good = AQI ≤ 100).
+    .. [2] GB 3095-2012 Table 4 (data capture).
     """
     d = np.asarray(days, dtype="datetime64[D]")
     n_ent = len(entities)
@@ -414,6 +435,10 @@ def rank(values: npt.ArrayLike, *, ascending: bool = True) -> np.ndarray:
 
     >>> rank([3.1, 2.5, 3.1, float("nan")]).tolist()
     [2.0, 1.0, 2.0, nan]
+
+    References
+    ----------
+    .. [1] 城市环境空气质量排名技术规定 (MEE ranking regulation): ties share the best rank.
     """
     s = pd.Series(np.asarray(values, dtype=np.float64))
     return s.rank(method="min", ascending=ascending, na_option="keep").to_numpy()
@@ -432,6 +457,10 @@ def compare_periods(
     good-day ratio in percentage points) and relative change [%] =
     (current − previous) / previous × 100, rounded to 1 decimal.  A falling
     PM mean has a negative change.
+
+    References
+    ----------
+    .. [1] HJ 663-2013 §6 (period statistics compared year on year, same period).
     """
     keys = list(on)
     merged = current[keys + list(indicators)].merge(

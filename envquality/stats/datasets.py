@@ -67,6 +67,10 @@ def hourly_grid(tidy: pd.DataFrame, *, stations: Sequence[str] | None = None) ->
     Missing hours become NaN.  ``time`` is converted to naive CST hour-ending
     stamps spanning whole days.  Extra columns ``city`` and ``assessment``
     (one value per station) become coordinates.
+
+    References
+    ----------
+    .. [1] HJ 633-2012 §3 and docs/conventions.md (hour-ending labels; calendar day = 24 hours ending 01:00 … 24:00).
     """
     df = tidy[tidy["pollutant"].isin(HOURLY_POLLUTANTS)]
     t = pd.to_datetime(df["time"])
@@ -134,6 +138,10 @@ def station_daily(
     14-window rule with its exceedance exception).  For each indicator X the
     result holds ``X`` (NaN where invalid), ``X_n`` (valid hours, or valid
     8-h windows for ``o3_8h``) and ``X_reason`` (:data:`validity.REASONS`).
+
+    References
+    ----------
+    .. [1] GB 3095-2012 Table 4 (≥ 20 hourly values per 24-h mean); HJ 663-2013 §6.1 (daily statistics, MDA8 rule).
     """
     out = {}
     for pol, ind in _MEAN_INDICATORS.items():
@@ -167,6 +175,10 @@ def city_daily(
     daily values (the alternative, MDA8 of the city-mean hourly series, is
     :func:`station_daily` applied to city-mean hourly data; see
     ``docs/standards.md``).  ``X_stations`` counts the stations averaged.
+
+    References
+    ----------
+    .. [1] HJ 663-2013 §5 (city value: mean of the valid assessment-station values).
     """
     city = np.asarray(daily["city"].values).astype(str)
     names = list(cities) if cities is not None else sorted(set(city))
@@ -192,6 +204,10 @@ def daily_city_aqi(city: xr.Dataset, *, standard: str | None = None) -> xr.Datas
     HJ 633-2012 §5.2 / HJ 633-2026 §4.1.1, chosen by each day's date unless
     ``standard`` is given.  The AQI is computed from the city mean
     concentrations (HJ 663 §5), not averaged from station AQIs.
+
+    References
+    ----------
+    .. [1] HJ 633-2012 §5.2, Table 2 and Annex A (daily AQI, level, category, colour, primary pollutant); HJ 633-2026 §4.1.1.
     """
     days = city["date"].values
     res, codes = daily_aqi_by_date({str(k): city[k].values for k in city.data_vars
@@ -225,6 +241,10 @@ def province_row(stats: pd.DataFrame, entity: str = PROVINCE) -> pd.DataFrame:
     and the composite index are likewise city means; day counts are summed
     (city-days).  Means are taken of the unrounded city figures (``_raw_*``
     columns) and rounded once (GB/T 8170 forbids cascaded rounding).
+
+    References
+    ----------
+    .. [1] Provincial figures as the mean over the cities (Gansu bulletin practice; shared/reference/standards.md §7).
     """
     rows = []
     mean_cols = [c for c in stats.columns if c == "good_ratio" or c.endswith(("_mean", "_p98", "_p95", "_p90"))
@@ -273,6 +293,10 @@ def assess(
         :func:`~envquality.stats.assessment.period_statistics` rows plus
         ranks (``rank_composite``, ``rank_pm25``, ``rank_good_ratio``) and a
         province row.
+
+    References
+    ----------
+    .. [1] HJ 663-2013 §6 (period assessment); shared/reference/targets.md (target figures).
     """
     sel = city.sel(date=slice(start, end))
     if start is not None or end is not None:
@@ -312,6 +336,10 @@ def hourly_aqi_dataset(hourly: xr.Dataset) -> xr.Dataset:
     24-h moving mean (≥ 20 valid hours), computed here from the series.
     Returns ``aqi`` (float32, NaN where undefined) and ``primary`` (uint8 bit
     mask over :data:`~envquality.standards.aqi.PRIMARY_LABELS`).
+
+    References
+    ----------
+    .. [1] HJ 633-2012 §5.1 (real-time AQI); HJ 633-2026 §4.1.2.
     """
     t = pd.DatetimeIndex(hourly["time"].values)
     codes = ruleset_codes_for_days((t - pd.Timedelta(hours=1)).normalize().values)

@@ -108,6 +108,10 @@ def daily_mean(hourly: npt.ArrayLike, *, min_hours: int = 20) -> Aggregate:
     (10.0, 20, True)
     >>> bool(daily_mean([10.0] * 19 + [float("nan")] * 5).valid)
     False
+
+    References
+    ----------
+    .. [1] GB 3095-2012 Table 4 (24-h mean valid with ≥ 20 hourly values); GB 3095-2026 Table 4.
     """
     x = _as_float(hourly)
     total, n = _sum_count(x)
@@ -124,6 +128,10 @@ def daily_max(hourly: npt.ArrayLike, *, min_hours: int = 20) -> Aggregate:
     (≥ 20 valid hours) by default, and like HJ 663 §6.1.2 for MDA8 accepts a
     day with fewer hours when the maximum already exceeds a limit only if the
     caller passes ``min_hours=1``.  See ``docs/standards.md``.
+
+    References
+    ----------
+    .. [1] HJ 633-2012 §5.2 (O3 daily maximum 1-h value in the daily AQI).
     """
     x = np.asarray(hourly, dtype=np.float64)
     n = (~np.isnan(x)).sum(axis=-1)
@@ -148,6 +156,10 @@ def eight_hour_means(hourly: npt.ArrayLike, *, min_hours: int = 6) -> Aggregate:
     Returns
     -------
     Aggregate with shape (..., 17)
+
+    References
+    ----------
+    .. [1] GB 3095-2012 §3.9 / GB 3095-2026 §3.9 (8-h moving average: mean of 8 consecutive hours, ≥ 6 valid, Table 4).
     """
     x = np.asarray(hourly, dtype=np.float64)
     valid = ~np.isnan(x)
@@ -203,6 +215,10 @@ def mda8(
     >>> day[13:] = 200.0               # ... but an MDA8 above the limit stands
     >>> bool(mda8(day).valid), float(mda8(day).value)
     (True, 200.0)
+
+    References
+    ----------
+    .. [1] GB 3095-2026 §3.9 (MDA8); HJ 663-2013 §6.1.2 and HJ 663-2026 §6.1.2 (≥ 14 valid 8-h means, or an exceedance).
     """
     w = eight_hour_means(hourly, min_hours=min_hours)
     n = w.valid.sum(axis=-1)
@@ -233,7 +249,12 @@ class PeriodRule:
 
 
 def month_minimum(year: int, month: int, rule: PeriodRule = PeriodRule()) -> int:
-    """Valid days needed in a whole month (27; 25 in February)."""
+    """Valid days needed in a whole month (27; 25 in February).
+
+    References
+    ----------
+    .. [1] GB 3095-2012 Table 4 (monthly mean: ≥ 27 daily values, 25 in February).
+    """
     return rule.min_days_february if month == 2 else rule.min_days_per_month
 
 
@@ -270,6 +291,10 @@ def period_capture(
     >>> ok[34] = True                                     # 25 in February is enough
     >>> period_capture(ok, days)[1].item()
     0
+
+    References
+    ----------
+    .. [1] GB 3095-2012 Table 4 (annual ≥ 324, monthly ≥ 27 / 25 daily values); HJ 663-2013 §6.
     """
     v = np.asarray(valid, dtype=bool)
     d = np.asarray(days, dtype="datetime64[D]")

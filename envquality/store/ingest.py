@@ -387,6 +387,9 @@ def ingest_file(
                 rr = reader(tmp_path)
         del data
         frame, meta, rejected = rr.data, dict(rr.meta or {}), rr.rejected
+        if path is None and rejected is not None and len(rejected):
+            # the reader saw a temporary copy: quarantine names the original (archived by sha256)
+            rejected = rejected.assign(file=name)
         if meta.get("sha256") and meta["sha256"] != sha:
             raise RuntimeError(f"{name}: file changed while being ingested (sha256 {meta['sha256']} != {sha})")
         result.readings = len(frame)

@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from envquality.iotools.common import InputError, decode_bytes
+from envquality.core import InputError, decode_bytes
 from envquality.registry import load_cities
 
 __all__ = ["SOURCE_COLUMNS", "load_water_sources", "generate_registry", "registry_csv_text", "PACKAGED"]

@@ -79,7 +79,8 @@ def fake():
 
 
 def client(fake, sleeps=None, **kw):
-    return OpenAQClient(fake.url, api_key=KEY, sleep=(sleeps.append if sleeps is not None else lambda s: None), **kw)
+    return OpenAQClient(fake.url, api_key=KEY, allow_insecure_localhost=True,
+                        sleep=(sleeps.append if sleeps is not None else lambda s: None), **kw)
 
 
 def standard_routes(fake):
@@ -100,7 +101,7 @@ def test_locations_pages_until_found(fake):
 
 def test_api_key_header_sent_and_hidden(fake, monkeypatch):
     monkeypatch.setenv("OPENAQ_API_KEY", KEY)
-    c = OpenAQClient(fake.url, sleep=lambda s: None)  # key from the environment
+    c = OpenAQClient(fake.url, sleep=lambda s: None, allow_insecure_localhost=True)  # key from the environment
     c.locations(bbox=(103.5, 35.9, 104.2, 36.2), limit=2)
     assert all(e["headers"].get("x-api-key") == KEY for e in fake.log)
     assert fake.log[0]["query"]["bbox"] == ["103.5,35.9,104.2,36.2"]
@@ -108,7 +109,7 @@ def test_api_key_header_sent_and_hidden(fake, monkeypatch):
 
 
 def test_bad_api_key_clear_error(fake):
-    c = OpenAQClient(fake.url, api_key="wrong", sleep=lambda s: None)
+    c = OpenAQClient(fake.url, api_key="wrong", sleep=lambda s: None, allow_insecure_localhost=True)
     with pytest.raises(AuthenticationError) as exc:
         c.locations(countries_id=10)
     msg = str(exc.value)
@@ -168,7 +169,7 @@ def test_timeout_is_retried_then_raises():
     srv.listen(5)  # accepts, never answers
     try:
         sleeps: list[float] = []
-        c = OpenAQClient(f"http://127.0.0.1:{srv.getsockname()[1]}", api_key=KEY, timeout=0.2,
+        c = OpenAQClient(f"http://127.0.0.1:{srv.getsockname()[1]}", api_key=KEY, timeout=0.2, allow_insecure_localhost=True,
                          max_retries=1, sleep=sleeps.append)
         with pytest.raises(HTTPStatusError, match="cannot reach"):
             c.sensors(1)
@@ -243,3 +244,60 @@ def test_read_openaq_retries_inside(fake):
     data, meta, rejected = read_openaq(client(fake, sleeps, backoff=0.0), [{"id": 3001}],
                                        "2024-01-01 08:00", "2024-01-01 11:00")
     assert len(data) == 8 and len(sleeps) == 5
+
+
+# ---------------------------------------------------------------- security (issue 9)
+def test_plain_http_refused_unless_explicitly_allowed_for_localhost():
+    with pytest.raises(ClientValidationError, match="must be https"):
+        OpenAQClient("http://api.openaq.org", api_key=KEY)
+    with pytest.raises(ClientValidationError, match="must be https"):
+        OpenAQClient("http://127.0.0.1:8080", api_key=KEY)  # not allowed implicitly
+    with pytest.raises(ClientValidationError, match="must be https"):
+        OpenAQClient("http://example.org", api_key=KEY, allow_insecure_localhost=True)  # only loopback
+    assert OpenAQClient("http://localhost:8080", api_key=KEY, allow_insecure_localhost=True)
+    assert OpenAQClient("https://api.openaq.org", api_key=KEY)
+
+
+def _redirecting_server(target: str, seen: list):
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append({k.lower(): v for k, v in self.headers.items()})
+            self.send_response(302)
+            self.send_header("Location", target + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    t.start()
+    return srv, t
+
+
+def test_api_key_not_forwarded_on_cross_host_redirect(fake):
+    """A redirect to another host (localhost vs 127.0.0.1: another origin) must not carry X-API-Key."""
+    fake.require_key = None
+    fake.add("/v3/sensors/3001", (200, {}, "sensors_3001.json"))
+    other_origin = fake.url.replace("127.0.0.1", "localhost")
+    seen: list = []
+    srv, t = _redirecting_server(other_origin, seen)
+    try:
+        c = OpenAQClient(f"http://127.0.0.1:{srv.server_address[1]}", api_key=KEY, sleep=lambda s: None,
+                         allow_insecure_localhost=True)
+        c.get("/v3/sensors/3001")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        t.join(5)
+    assert seen[0].get("x-api-key") == KEY  # the first request, to the configured origin, has it
+    assert fake.log and "x-api-key" not in fake.log[-1]["headers"]
+
+
+def test_api_key_kept_on_same_origin_redirect(fake):
+    fake.add("/v3/sensors/3001", (200, {}, "sensors_3001.json"))
+    fake.add("/old/sensors/3001", (301, {"Location": "/v3/sensors/3001"}, "{}"))
+    c = client(fake)
+    c.get("/old/sensors/3001")
+    assert fake.log[-1]["path"] == "/v3/sensors/3001" and fake.log[-1]["headers"]["x-api-key"] == KEY

@@ -100,7 +100,8 @@ def test_real_frozen_station_detected(lanzhou):
 def test_real_extreme_so2_kept():
     data, meta, rejected = read_pm25in(DATA / "白银.csv")
     assert meta["stations"]["豫源饭店"] == "620400:豫源饭店"  # name unknown to the 2022 list
-    assert "豫源饭店" in meta["unresolved_stations"]
+    # a historical station of the registry's history (docs/registry.md): known, CNEMC code not evidenced
+    assert "豫源饭店" in meta["historical_stations"] and "豫源饭店" not in meta["unresolved_stations"]
     so2 = data[(data.station == "620400:豫源饭店") & (data.pollutant == "so2")].set_index("time")["value"]
     assert so2[cst("2020-04-02 08:00")] == 427
     assert so2[cst("2020-04-02 09:00")] == 412
@@ -217,3 +218,19 @@ def test_repeated_blocks_all_counted(tmp_path):
     big = head + "\n" + "\n".join(lines * 3) + "\n"
     r = read_pm25in(big.encode(), city="兰州")
     assert r.meta["rows_in"] == 784 * 3
+
+
+def test_conflicting_duplicate_with_nan_copy_is_quarantined_not_a_crash():
+    """Issue 9: a repeated hour with a changed value plus a NaN copy raised TypeError (pandas 3)."""
+    h = "Date,Hour,WatchPoint,AQI,Level,PrimaryPollution,PM2.5,PM10,CO,NO2,O3_1h,O3_8h,SO2\n"
+    rows = ("20200402,08,兰炼宾馆,56,良,NaN,30,60,0.5,20,40,35,10\n"
+            "20200402,08,兰炼宾馆,57,良,NaN,31,60,0.5,20,40,35,10\n"
+            "20200402,08,兰炼宾馆,NaN,良,NaN,NaN,60,0.5,20,40,35,10\n")
+    rr = read_pm25in((h + rows).encode(), city="兰州", name="兰州.csv")
+    rej = rr.rejected
+    assert set(rej["field"]) == {"aqi", "pm25"} and sorted(set(rej["line"])) == [2, 3, 4]
+    assert rej["reason"].str.contains("conflicting duplicate").all()
+    # the raw text is the physical input line, not a rebuilt row
+    assert set(rej["raw"]) == set(rows.strip().split("\n"))
+    kept = rr.data.set_index("pollutant")["value"]
+    assert "aqi" not in kept and kept["pm10"] == 60.0

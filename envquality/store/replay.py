@@ -1,0 +1,268 @@
+"""Quarantine replay: re-run quarantined rows through the current registry and gate.
+
+After an operator fixes the *cause* of a quarantine (the registry learns a
+station's history, a threshold is corrected), :func:`replay_quarantine`
+takes the unresolved quarantine rows, rebuilds each reading from its raw
+text, re-resolves its station through the current registry
+(:meth:`envquality.registry.Registry.resolve_station`, with the station
+history valid at the reading's time), runs the quality gate again on the
+rows of each original ingest together (so series checks see the same batch)
+and moves the rows that now pass into the store:
+
+* a passing reading is upserted with the ``ingest_id`` of the delivery it
+  came from (a later correction of that delivery supersedes it like any
+  other of its readings);
+* its quarantine row is marked ``resolved`` with a ``resolution`` text
+  saying when, how, and under which station id it was stored;
+* rows that still fail stay unresolved and untouched;
+* one ``ingest_log`` row per replayed ingest (source = the original
+  source, ``file_or_url`` = ``quarantine replay of ingest N``) records the
+  counts and the gate outcome, and the run is logged
+  (logger ``envquality.store.replay``).
+
+Idempotent: replayed rows are resolved, so a second run finds nothing to do
+and writes nothing (no log row either); rows that fail again are not
+changed.
+
+Replayable rows are those the gate quarantined, whose ``raw`` text is the
+row as ``col=value`` pairs (``station=…,time=…,pollutant=…,value=…``).  Rows
+rejected by a reader (unparsable cells, conflicting duplicates) carry the
+source line and need a corrected delivery instead; they are counted as
+``not_replayable``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pandas as pd
+import sqlalchemy as sa
+
+from envquality.registry import Registry, default_registry
+from envquality.store import schema as S
+from envquality.store.bulk import upsert_readings
+
+__all__ = ["ReplayResult", "replay_quarantine", "parse_gate_raw"]
+
+log = logging.getLogger("envquality.store.replay")
+
+#: The gate's raw text of a quarantined reading: ``station=…,time=…,pollutant=…,value=…[,city=…]``.
+_GATE_RAW = (r"^station=(?P<station>[^,]*),time=(?P<time>[^,]*),pollutant=(?P<pollutant>[^,]*),"
+             r"value=(?P<value>[^,]*)(?:.*?,city=(?P<city>[^,]*))?")
+
+#: ``gate(frame, name, source) -> GateResult`` (as :func:`envquality.store.ingest.ingest_file` takes).
+Gate = Callable[[pd.DataFrame, str, str], Any]
+
+
+@dataclass
+class ReplayResult:
+    """What a replay did.
+
+    Attributes
+    ----------
+    examined : int
+        Unresolved quarantine rows selected.
+    not_replayable : int
+        Rows whose raw text is not a gate row (reader rejects).
+    resolved : int
+        Rows that now pass and were moved into the store (marked resolved).
+    still_failing : int
+        Rows the gate quarantines again (left unresolved).
+    rows_written : int
+        Readings inserted or changed in the store.
+    ingests : dict
+        ``{original ingest id: replay log id}``.
+    stations : dict
+        ``{quarantined station id: station id stored}`` where re-resolution changed it.
+    """
+
+    examined: int = 0
+    not_replayable: int = 0
+    resolved: int = 0
+    still_failing: int = 0
+    rows_written: int = 0
+    ingests: dict[int, int] = field(default_factory=dict)
+    stations: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return (f"{self.examined} quarantined rows examined: {self.resolved} now pass and were stored "
+                f"({self.rows_written} readings written), {self.still_failing} still fail, "
+                f"{self.not_replayable} not replayable (reader rejects: need a corrected file); "
+                f"{len(self.ingests)} ingest(s) replayed")
+
+
+def parse_gate_raw(raw: pd.Series) -> pd.DataFrame:
+    """Readings from the gate's ``col=value`` raw texts, vectorized.
+
+    Returns a frame indexed like ``raw`` with ``station``, ``time``
+    (tz-aware Asia/Shanghai), ``pollutant``, ``value`` (float, NaN for
+    ``nan``) and ``city`` (text or NA); rows that are not gate rows are
+    dropped.
+
+    >>> r = parse_gate_raw(pd.Series(["station=620500:仙人崖,time=2020-04-02 08:00:00+08:00,pollutant=pm10,"
+    ...                               "value=80.0,city=620500,suspect_frozen=False", "20200402,08,x"]))
+    >>> r[["station", "pollutant", "value", "city"]].values.tolist()
+    [['620500:仙人崖', 'pm10', 80.0, '620500']]
+    """
+    m = raw.astype("string").str.extract(_GATE_RAW)
+    m = m.loc[m["station"].notna() & m["time"].notna()]
+    times = pd.to_datetime(m["time"], utc=True, format="ISO8601", errors="coerce").dt.tz_convert("Asia/Shanghai")
+    out = pd.DataFrame({
+        "station": m["station"].astype(str),
+        "time": times,
+        "pollutant": m["pollutant"].astype(str),
+        "value": pd.to_numeric(m["value"], errors="coerce").astype("float64"),
+        "city": m["city"],
+    }, index=m.index)
+    return out.loc[out["time"].notna()]
+
+
+def _reresolve(frame: pd.DataFrame, reg: Registry) -> tuple[pd.Series, dict[str, str]]:
+    """Station ids after the registry's station history: ``{city}:{name}`` ids resolved by name and time.
+
+    Only the history is consulted: a provisional id whose exact name is a
+    *current* station's belongs to a series the reader deliberately kept
+    apart (two names of one file on one station, e.g. a frozen copy), and
+    stays as it is.
+    """
+    station = frame["station"].copy()
+    changed: dict[str, str] = {}
+    current = set(reg.stations["code"].astype(str))
+    provisional = station.str.contains(":", regex=False)
+    # one lookup per distinct (id, day): a handful, not per row
+    keys = frame.loc[provisional, ["station"]].assign(day=frame.loc[provisional, "time"].dt.normalize())
+    for key, idx in keys.groupby(["station", "day"]).groups.items():
+        sid: str = str(key[0])  # type: ignore[index]
+        day: Any = key[1]  # type: ignore[index]
+        city, _, name = sid.partition(":")
+        # exact names only: a status-suffixed id (a collision loser the reader kept apart) stays as it is
+        hit = reg.resolve_station(city, name, day, exact=True)
+        if hit is not None and hit != sid and hit not in current:
+            station.loc[idx] = hit
+            changed[sid] = hit
+    return station, changed
+
+
+def _default_gate(frame: pd.DataFrame, name: str, source: str) -> Any:
+    from envquality.quality.gate import run_gate
+
+    return run_gate(frame, "hourly_readings", file=name, source=source, build_docs=False)
+
+
+_REPLAYED = "replayed "
+
+
+def _select(conn: sa.Connection, source: str | None, ingest_id: int | None) -> pd.DataFrame:
+    """Unresolved rows, plus the already replayed rows of the same ingests.
+
+    The gate judges a row in the context of its batch (series checks such as
+    a stuck analyser), so every replay of an ingest gates the same batch:
+    its unresolved rows *and* those an earlier replay moved into the store.
+    That makes a replay idempotent: the same registry and thresholds give
+    the same verdicts, and only rows not yet resolved are written.
+    """
+    q = S.quarantine.c
+    pending = sa.select(q.ingest_id).where(q.resolved == sa.false(), q.ingest_id.is_not(None))
+    if source:
+        pending = pending.where(q.source == source)
+    if ingest_id is not None:
+        pending = pending.where(q.ingest_id == int(ingest_id))
+    stmt = sa.select(q.id, q.ingest_id, q.source, q.file, q.raw, q.resolved).where(
+        q.ingest_id.in_(pending.distinct().scalar_subquery()),
+        sa.or_(q.resolved == sa.false(), q.resolution.like(_REPLAYED + "%")))
+    if source:
+        stmt = stmt.where(q.source == source)
+    rows = conn.execute(stmt.order_by(q.id)).all()
+    return pd.DataFrame(rows, columns=["id", "ingest_id", "source", "file", "raw", "resolved"]).set_index("id")
+
+
+def _store(engine: sa.Engine, iid: int, source: str, file: str, kept: pd.DataFrame, gate_status: str,
+           examined: int, when: dt.datetime) -> tuple[int, int]:
+    """One transaction: upsert the passing readings, resolve their rows, log the replay."""
+    with engine.begin() as conn:
+        stats = upsert_readings(conn, kept[["station", "time", "pollutant", "value"]], iid)
+        text = f"{_REPLAYED}{when.isoformat()}: passes the current registry and gate; stored under ingest {iid}"
+        ids = [int(i) for i in kept.index]
+        for start in range(0, len(ids), 5_000):
+            part = ids[start:start + 5_000]
+            conn.execute(sa.update(S.quarantine).where(S.quarantine.c.id.in_(part), S.quarantine.c.resolved
+                                                       == sa.false()).values(resolved=True, resolution=text))
+        log_id = conn.execute(sa.insert(S.ingest_log).values(
+            source=source, file_or_url=f"quarantine replay of ingest {iid} ({file})", sha256=None,
+            status="ok", started_at=when, finished_at=S.utcnow(), rows_in=examined, rows_ok=len(kept),
+            rows_rejected=examined - len(kept), rows_written=stats.written, gate_status=gate_status,
+            period_start=kept["time"].min().to_pydatetime(), period_end=kept["time"].max().to_pydatetime(),
+        ).returning(S.ingest_log.c.id)).scalar_one()
+    return int(log_id), int(stats.written)
+
+
+def replay_quarantine(
+    engine: sa.Engine,
+    *,
+    source: str | None = None,
+    ingest_id: int | None = None,
+    registry: Registry | None = None,
+    gate: Gate | None = None,
+) -> ReplayResult:
+    """Re-run unresolved quarantine rows through the current registry and gate (see module docstring).
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        A migrated store.
+    source : str, optional
+        Only rows of this source.
+    ingest_id : int, optional
+        Only rows of this ingest.
+    registry : Registry, optional
+        Default :func:`envquality.registry.default_registry` (with the station history).
+    gate : callable, optional
+        ``gate(frame, name, source) -> GateResult``; default the
+        ``hourly_readings`` suite without Data Docs.
+
+    Returns
+    -------
+    ReplayResult
+    """
+    reg = registry or default_registry()
+    gate = gate or _default_gate
+    result = ReplayResult()
+    with engine.connect() as conn:
+        rows = _select(conn, source, ingest_id)
+    done = rows["resolved"].astype(bool)
+    result.examined = int((~done).sum())
+    readings = parse_gate_raw(rows["raw"])
+    result.not_replayable = int((~done & ~rows.index.isin(readings.index)).sum())
+    if readings.empty:
+        log.info("quarantine replay: %s", result)
+        return result
+    readings = readings.join(rows[["ingest_id", "source", "file", "resolved"]])
+    readings["station"], result.stations = _reresolve(readings, reg)
+    when = S.utcnow()
+    for group, batch in readings.groupby("ingest_id", sort=True):
+        iid = int(str(group))
+        src, file = str(batch["source"].iloc[0]), str(batch["file"].iloc[0])
+        frame = batch[["station", "time", "pollutant", "value", "city"]]
+        frame = frame.assign(city=frame["city"].where(frame["city"].notna(), None))
+        g = gate(frame.reset_index(drop=True), file, src)
+        # the gate names its quarantined rows by position in the batch
+        failed = pd.Series(False, index=frame.index)
+        if len(g.quarantined):
+            failed.iloc[g.quarantined["row"].astype(int).unique()] = True
+        new = ~batch["resolved"].astype(bool).to_numpy()
+        kept = frame.loc[~failed.to_numpy() & new]
+        result.still_failing += int((failed.to_numpy() & new).sum())
+        if kept.empty:
+            continue
+        status = "critical" if g.critical else ("warning" if g.warnings else "pass")
+        log_id, written = _store(engine, iid, src, file, kept, status, int(new.sum()), when)
+        result.ingests[iid] = log_id
+        result.resolved += len(kept)
+        result.rows_written += written
+        log.info("quarantine replay of ingest %s (%s): %d of %d rows now pass, %d readings written; log %d",
+                 iid, file, len(kept), len(frame), written, log_id)
+    log.info("quarantine replay: %s", result)
+    return result
