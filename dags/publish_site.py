@@ -52,10 +52,16 @@ def publish_site():
 
     @task
     def build(day: str) -> str:
+        from airflow.sdk.exceptions import AirflowFailException
+
         from envquality.orchestration.config import airflow_settings
         from envquality.orchestration.publishing import build as run
+        from envquality.quality.publish_guard import PublishBlocked
 
-        return run(airflow_settings(), day)
+        try:
+            return run(airflow_settings(), day)
+        except PublishBlocked as exc:  # the site's own data failed its gate: the last good site stays
+            raise AirflowFailException(f"publication blocked: {exc.reason}") from exc
 
     build(guard(pick_day()))
 

@@ -100,7 +100,7 @@ def _ingest(settings: Settings, engine: sa.Engine, pulled: Pulled) -> dict[str, 
         return {"files": 0, "ok": 0, "noop": 0, "failed": 0, "rows_written": 0, "rows_superseded": 0,
                 "gate_status": None, "critical": [], "errors": []}
     s = ingest(engine, pulled.source, [Path(p) for p in pulled.files], reader_for(pulled.reader, settings),
-               archive_root=settings.path("raw_dir"), docs=True)
+               archive_root=settings.path("raw_dir"), docs=bool(settings["data_docs"]))
     return {"files": s.files, "ok": s.ok, "noop": s.noop, "failed": s.failed, "rows_written": s.rows_written,
             "rows_superseded": s.rows_superseded, "rows_quarantined": s.rows_quarantined,
             "gate_status": s.gate_status, "critical": [r.name for r in s.results if r.gate_status == "critical"],

@@ -51,6 +51,7 @@ DEFAULTS: dict[str, Any] = {
     "raw_dir": "var/raw",          # raw archive of every ingested file
     "staging_dir": "var/staging",  # pulled files waiting for the gate
     "alerts_dir": "var/alerts",
+    "data_docs": True,             # rebuild the operator Data Docs after each gate run
     "complete_fraction": 0.9,      # station-hours of the day needed to call it complete
     "wait_deadline_hours": 6.0,    # past (day end + this), an incomplete day goes ahead
     "late_days": 7,                # days looked back for incomplete days (late data)
@@ -69,7 +70,7 @@ DEFAULTS: dict[str, Any] = {
 
 _INT = {"seed", "water_seed", "late_days", "publish_deadline_hour", "smtp_port"}
 _FLOAT = {"simulate_lag_hours", "complete_fraction", "wait_deadline_hours"}
-_BOOL = {"smtp_starttls"}
+_BOOL = {"smtp_starttls", "data_docs"}
 
 
 class SettingsError(ValueError):

@@ -50,12 +50,18 @@ def guard(settings: Settings, day: str) -> str:
 def build(settings: Settings, day: str) -> str:
     """Target progress, then the public site of ``day`` built and switched atomically; returns its folder."""
     from envquality.orchestration.air import engine_for
+    from envquality.quality.publish_guard import PublishBlocked
 
     engine = engine_for(settings)
     d = dt.date.fromisoformat(day)
     progress = jobs.target_progress(engine, d)
     site_root = settings.path("site_dir")
-    out = jobs.publish(engine, d, site_root=site_root, progress=progress)
+    try:
+        out = jobs.publish(engine, d, site_root=site_root, progress=progress)
+    except PublishBlocked as exc:
+        notify(Alert("publish_blocked", f"site not rebuilt for {day}: {exc.reason}; the last good site stays "
+                                        f"online", day=day, details={"alert": str(exc.alert_path)}), settings)
+        raise
     _write_marker(site_root, d)
     return str(out)
 

@@ -69,7 +69,7 @@ def _simulate_range(settings: Settings, start: dt.date, end: dt.date) -> dict[st
     engine = engine_for(settings)
     inputs = simulated_inputs(start, end, seed=int(settings["seed"]))
     s = ingest(engine, "simulate", inputs, functools.partial(read_readings, strict=False), progress=False,
-               archive_root=settings.path("raw_dir"))
+               archive_root=settings.path("raw_dir"), docs=bool(settings["data_docs"]))
     return {"days": (end - start).days + 1, "rows_written": s.rows_written,
             "critical": [r.name for r in s.results if r.gate_status == "critical"]}
 

@@ -38,6 +38,7 @@ def eq_settings_env(tmp_path: Path, monkeypatch, **overrides) -> dict[str, str]:
         "ENVQUALITY_WAIT_DEADLINE_HOURS": "0",
         "ENVQUALITY_SIMULATE_LAG_HOURS": "0",
         "ENVQUALITY_ALERT_TARGETS": "log",
+        "ENVQUALITY_DATA_DOCS": "false",
     }
     env.update({f"ENVQUALITY_{k.upper()}": str(v) for k, v in overrides.items()})
     for k, v in env.items():
