@@ -20,6 +20,7 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 _EMBEDDED_DEFAULTS = {
     "ENVQUALITY_DB_URL": "sqlite:///{var}/demo/envquality.sqlite",
@@ -73,7 +74,7 @@ def run_embedded(args: argparse.Namespace) -> int:
     print(f"Airflow {_airflow_version()} in-process (dag.test), metadata {var / 'airflow' / 'airflow.db'}")
     E.migrate_metadata()
     dags = E.load_dags()
-    steps = []
+    steps: list[tuple[str, Any, dt.datetime | None, dict | None]] = []
     if hist_end >= start:
         steps.append((f"reprocess {start} – {hist_end} (air history, water months)", dags["reprocess"], None,
                       {"start": str(start), "end": str(hist_end), "what": "all"}))

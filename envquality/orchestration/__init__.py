@@ -20,6 +20,8 @@ The DAG files only wire tasks; each task calls one function here:
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["AIR_DAILY_ASSET", "WATER_MONTHLY_ASSET", "TIMEZONE", "DEFAULT_ARGS", "DAG_IDS"]
 
 #: Asset URIs: the day's air figures and the month's water classes (they schedule ``publish_site``).
@@ -30,7 +32,7 @@ WATER_MONTHLY_ASSET = "envquality://figures/water_monthly"
 TIMEZONE = "Asia/Shanghai"
 
 #: Retries with exponential backoff (Airflow 3.3.2 needs the multiplier: ``True`` gives no backoff).
-DEFAULT_ARGS = {
+DEFAULT_ARGS: dict[str, Any] = {
     "owner": "envquality",
     "retries": 3,
     "retry_delay_seconds": 120,

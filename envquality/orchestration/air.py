@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
 import sqlalchemy as sa
@@ -167,7 +167,7 @@ def late_data(settings: Settings, day: dt.date, *, now: dt.datetime | None = Non
     return changed
 
 
-def figures(settings: Settings, day: dt.date, changed_days: list[str] = ()) -> dict[str, Any]:
+def figures(settings: Settings, day: dt.date, changed_days: Sequence[str] = ()) -> dict[str, Any]:
     """The day job for ``day`` and, first, the late-data days that changed (with their periods)."""
     engine = engine_for(settings)
     late = jobs.compute_days(engine, [dt.date.fromisoformat(d) for d in changed_days]) if changed_days else None

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -142,7 +143,7 @@ class LocalAirflow:
         state = "?"
         while time.monotonic() < end:
             self._check_alive()
-            state = self.request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{urllib.request.quote(run_id)}")["state"]
+            state = self.request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id)}")["state"]
             if state in ("success", "failed"):
                 return state
             time.sleep(1)

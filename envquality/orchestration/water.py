@@ -111,7 +111,8 @@ def classify_month(settings: Settings, month: str) -> dict[str, Any]:
     samples = read_water_samples(engine, start, start + pd.offsets.MonthBegin(1))
     if not len(samples):
         return {"month": month, "samplings": 0, "written": 0}
-    classified = select_period(classify_samples(samples, registry=reg), month)
+    result = classify_samples(samples, registry=reg)
+    classified = select_period(result[0] if isinstance(result, tuple) else result, month)
     written = store_classes(engine, classified)
     ratios = compliance_ratios(classified, reg, month)
     prov = ratios[(ratios["scope"] == "province") & (ratios["method"] == "sources")] if "scope" in ratios else ratios
