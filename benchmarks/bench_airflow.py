@@ -147,8 +147,8 @@ def main() -> int:
     ap.add_argument("--backfill-days", type=int, default=None)
     ap.add_argument("--year-days", type=int, default=None)
     args = ap.parse_args()
-    year_days = args.year_days or (90 if args.quick else 365)
-    bf_days = args.backfill_days or (7 if args.quick else 365)
+    year_days = args.year_days or (31 if args.quick else 365)
+    bf_days = args.backfill_days or (3 if args.quick else 365)
     from _report import write_section
 
     E.migrate_metadata()

@@ -92,7 +92,8 @@ def run_embedded(args: argparse.Namespace) -> int:
     print(f"\nstore:        {os.environ['ENVQUALITY_DB_URL']}")
     print(f"public site:  {site}/")
     print(f"alerts:       {os.environ['ENVQUALITY_ALERTS_DIR']}/")
-    print(f"serve it:     python -m http.server -d {os.path.relpath(site)} 8000   (then open http://127.0.0.1:8000/)")
+    shown = os.path.relpath(site) if site.resolve().is_relative_to(Path.cwd()) else str(site)
+    print(f"serve it:     python -m http.server -d {shown} 8000   (then open http://127.0.0.1:8000/)")
     return 0
 
 
