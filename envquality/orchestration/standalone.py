@@ -143,7 +143,10 @@ class LocalAirflow:
         state = "?"
         while time.monotonic() < end:
             self._check_alive()
-            state = self.request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id)}")["state"]
+            try:
+                state = self.request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id)}")["state"]
+            except (TimeoutError, urllib.error.URLError, ConnectionError):
+                continue  # a busy api-server answers late: ask again until the deadline
             if state in ("success", "failed"):
                 return state
             time.sleep(1)
