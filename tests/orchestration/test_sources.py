@@ -67,7 +67,7 @@ def test_wait_until_complete_or_deadline(tmp_path, monkeypatch):
     assert not early.done and not early.complete
     late = poke_pull(s, DAY, now=_cst("2024-03-05 20:00") + dt.timedelta(hours=11))  # past the deadline
     assert late.done and late.complete  # by then the simulator has published every hour
-    eq_settings_env(tmp_path, monkeypatch, simulate_lag_hours=40, wait_deadline_hours=6)
+    eq_settings_env(tmp_path, monkeypatch, simulate_lag_hours=20, wait_deadline_hours=6)
     s = load_settings()
     stuck = poke_pull(s, DAY, now=_cst("2024-03-06 07:00"))  # past the deadline, still incomplete
     assert stuck.done and not stuck.complete
