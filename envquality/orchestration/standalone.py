@@ -138,6 +138,22 @@ class LocalAirflow:
     def unpause(self, dag_id: str) -> None:
         self.request("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
 
+    def fail_other_runs(self, dag_id: str, keep: str, seconds: float) -> list[str]:
+        """For ``seconds``, mark every other queued/running run of ``dag_id`` failed (unpausing schedules one)."""
+        end, failed = time.monotonic() + seconds, []
+        while time.monotonic() < end:
+            try:
+                runs = self.request("GET", f"/api/v2/dags/{dag_id}/dagRuns?limit=100")["dag_runs"]
+                for r in runs:
+                    if r["dag_run_id"] != keep and r["state"] in ("queued", "running"):
+                        self.request("PATCH", f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(r['dag_run_id'])}",
+                                     {"state": "failed"})
+                        failed.append(r["dag_run_id"])
+            except (TimeoutError, urllib.error.URLError, ConnectionError):
+                pass
+            time.sleep(1)
+        return failed
+
     def wait_run(self, dag_id: str, run_id: str, timeout: float) -> str:
         end = time.monotonic() + timeout
         state = "?"

@@ -2,7 +2,7 @@
 
 Own AIRFLOW_HOME (tmp) and its own metadata database (created, then
 dropped); the store is a private schema of the same server.  The
-components are stopped by PID.  Bounded to 3 minutes.
+components are stopped by PID.  Bounded: 150 s to start, 3 minutes from trigger to success.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from .conftest import REPO, eq_settings_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
+#: From the trigger to success; starting the components (api-server, scheduler, dag-processor) comes first.
 BUDGET_S = 180
+STARTUP_S = 150
 
 
 def test_scheduler_runs_the_daily_dag_triggered_over_rest(pg_url, pg_store_url, tmp_path, monkeypatch):
@@ -39,10 +41,13 @@ def test_scheduler_runs_the_daily_dag_triggered_over_rest(pg_url, pg_store_url, 
                           env={**env, "PYTHONPATH": str(REPO)})
         af.migrate()
         with af.start():
-            af.wait_ready("air_quality_daily", timeout=BUDGET_S - (time.monotonic() - t0))
+            af.wait_ready("air_quality_daily", timeout=STARTUP_S - (time.monotonic() - t0))
+            t1 = time.monotonic()
             run_id = af.trigger("air_quality_daily", f"{day + dt.timedelta(days=1)}T00:00:00+08:00")
             af.unpause("air_quality_daily")
-            state = af.wait_run("air_quality_daily", run_id, timeout=max(10.0, BUDGET_S - (time.monotonic() - t0)))
+            # unpausing also schedules the latest interval (today): not this test's run
+            af.fail_other_runs("air_quality_daily", keep=run_id, seconds=8)
+            state = af.wait_run("air_quality_daily", run_id, timeout=max(10.0, BUDGET_S - (time.monotonic() - t1)))
         assert state == "success"
         store = make_engine(pg_store_url)
         with store.connect() as conn:
