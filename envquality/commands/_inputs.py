@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import re
-from pathlib import Path
 
-#: The demo store (docs: helper-interfaces "Default locations").
-DEFAULT_STORE = "sqlite:///var/demo/envquality.sqlite"
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u202a-\u202e\u2066-\u2069]")
-
+from envquality.store.engine import DEFAULT_URL as DEFAULT_STORE
 
 def safe(text: object) -> str:
-    """Text for the terminal: control and bidi-override characters shown as '?'."""
-    return _CONTROL.sub("?", str(text))
+    """Text for the terminal: control and bidi-override characters neutralised (:mod:`envquality.text`)."""
+    from envquality.text import terminal_safe
+
+    return terminal_safe(str(text))
 
 
 def add_source_options(p: argparse.ArgumentParser, *, water: bool = False) -> None:
@@ -35,18 +30,10 @@ def add_source_options(p: argparse.ArgumentParser, *, water: bool = False) -> No
 
 
 def store_engine(args: argparse.Namespace):
-    """Engine of ``--db`` / ENVQUALITY_DB_URL / the demo store; a missing SQLite file is an input error."""
-    from sqlalchemy.engine import make_url
+    """Engine of ``--db`` / ENVQUALITY_DB_URL / the demo store; a missing or unmigrated store is one line."""
+    from envquality.store.engine import open_store
 
-    from envquality.iotools.common import InputError
-    from envquality.store import make_engine
-
-    url = args.db or os.environ.get("ENVQUALITY_DB_URL") or DEFAULT_STORE
-    u = make_url(url)
-    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:" \
-            and not Path(u.database).is_file():
-        raise InputError(u.database, None, "--db", "no store here (run `envquality demo`, or give --db / --input)")
-    return make_engine(url)
+    return open_store(args.db)
 
 
 @contextlib.contextmanager

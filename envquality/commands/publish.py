@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "ENVQUALITY_TIANDITU_KEY)")
     p.add_argument("--boundary", default=os.environ.get("ENVQUALITY_BOUNDARY"),
                    help="GeoJSON of prefecture boundaries (WGS84, property code/adcode); default: proportional symbols")
+    p.add_argument("--override-by", metavar="OPERATOR", default=None,
+                   help="publish a day holding ungated (--no-gate) data: the operator's name (logged)")
+    p.add_argument("--override-reason", default=None, help="why ungated data may be published (logged)")
     p.add_argument("--audited-through", default=None, help="last audited day YYYY-MM-DD (later days: provisional)")
     p.set_defaults(func=run)
 
@@ -36,7 +39,7 @@ def progress_for(engine, day: dt.date):
     A failure there is reported on stderr and the pages say progress is not available (never invented).
     """
     try:
-        from envquality.targets import progress_table  # type: ignore[attr-defined]
+        from envquality.targets import progress_table
     except ImportError:
         return None
     try:
@@ -48,22 +51,22 @@ def progress_for(engine, day: dt.date):
 
 def _safe(text: str) -> str:
     """Text for the terminal: control characters (escape sequences) shown, not obeyed."""
-    try:
-        from envquality.text import terminal_safe  # type: ignore[import-not-found]
-    except ImportError:
-        return "".join(c if c.isprintable() or c == " " else f"\\x{ord(c):02x}" for c in str(text))
+    from envquality.text import terminal_safe
+
     return terminal_safe(str(text))
 
 
 def run(args: argparse.Namespace) -> int:
     from envquality.quality.gate import site_dir
+    from envquality.quality.guard_day import Override
     from envquality.quality.publish_guard import PublishBlocked
     from envquality.site import SiteConfig, build_site
     from envquality.site.assets import OffsiteURLError
     from envquality.site.figures import latest_day
-    from envquality.store import make_engine, resolve_url
+    from envquality.store import resolve_url
+    from envquality.store.engine import open_store
 
-    engine = make_engine(args.db)
+    engine = open_store(args.db)
     where = resolve_url(args.db).render_as_string(hide_password=True)
     try:
         try:
@@ -77,7 +80,14 @@ def run(args: argparse.Namespace) -> int:
             return 2
         root = Path(args.site) if args.site else site_dir()
         progress = progress_for(engine, day)
-        cfg = SiteConfig(tiles=args.tiles, boundary_path=args.boundary, audited_through=audited)
+        override = None
+        if args.override_by or args.override_reason:
+            if not (args.override_by and args.override_reason):
+                print("envquality publish: --override-by and --override-reason go together", file=sys.stderr)
+                return 2
+            override = Override(args.override_by, args.override_reason)
+        cfg = SiteConfig(tiles=args.tiles, boundary_path=args.boundary, audited_through=audited,
+                         override=override)
         try:
             public = build_site(engine, day, site_root=root, progress=progress, config=cfg)
         except PublishBlocked as exc:

@@ -128,65 +128,26 @@ def latest_day(engine: sa.Engine) -> dt.date | None:
 
 # ------------------------------------------------------------------ targets
 def target_progress(engine: sa.Engine, day: dt.date) -> pd.DataFrame:
-    """Target progress per target and entity (``envquality.targets.progress_table``).
+    """Target progress per target and entity (:func:`envquality.targets.progress_table`)."""
+    from envquality.targets import progress_table
 
-    FALLBACK: the stored year-to-date good-day ratio of every division and the
-    province against :data:`envquality.targets.GOOD_DAY_RATIO_TARGET`
-    (``status`` ``met`` or ``at_risk``; no projection).
-    """
-    fn = contract("envquality.targets", "progress_table")
-    if fn is not None:
-        return fn(engine, day)
-    from envquality.store import schema as S
-    from envquality.targets import GOOD_DAY_RATIO_TARGET
-
-    P = S.period_stat.c
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(P.entity, P.value).where(P.period == f"{day:%Y}",
-                                                                 P.indicator == "good_ratio")).all()
-    frame = pd.DataFrame(rows, columns=["entity_code", "value_so_far"])
-    frame["target_id"] = "good_day_ratio"
-    frame["metric"] = "good_ratio"
-    frame["threshold"] = GOOD_DAY_RATIO_TARGET
-    frame["status"] = ["no_data" if pd.isna(v) else ("met" if v >= GOOD_DAY_RATIO_TARGET else "at_risk")
-                       for v in frame["value_so_far"]]
-    return frame
+    return progress_table(engine, day)
 
 
 # ------------------------------------------------------------------ publishing
 def check_day(engine: sa.Engine, day: dt.date) -> None:
     """Raise :class:`~envquality.quality.publish_guard.PublishBlocked` when the day must not be published.
 
-    ``envquality.quality.publish_guard.check_day``; FALLBACK: a critical
-    gate outcome among the stored ingests whose data overlap the day.
+    :func:`envquality.quality.publish_guard.require_publishable`: decided from the
+    day's stored data (coverage, every delivery's gate outcome, ungated data).
     """
-    fn = contract("envquality.quality.publish_guard", "check_day")
-    if fn is not None:
-        fn(engine, day)
-        return
-    from envquality.orchestration.sources import day_window
-    from envquality.publish import critical_ingests
-    from envquality.quality.publish_guard import PublishBlocked, write_alert
+    from envquality.quality.publish_guard import require_publishable
 
-    lo, hi = day_window(day)
-    bad = critical_ingests(engine, lo.to_pydatetime(), hi.to_pydatetime())
-    if bad:
-        names = ", ".join(f"{b['source']}:{b['file_or_url']} (ingest {b['id']})" for b in bad[:5])
-        reason = f"critical data-quality failure in stored ingest(s) of {day}: {names}"
-        raise PublishBlocked(reason, write_alert(reason))
+    require_publishable(engine, day)
 
 
 def publish(engine: sa.Engine, day: dt.date, *, site_root: Path, progress: pd.DataFrame | None = None) -> Path:
-    """Build and atomically switch the public site for ``day`` (``envquality.site.build_site``).
+    """Build and atomically switch the public site for ``day`` (:func:`envquality.site.build_site`)."""
+    from envquality.site import build_site
 
-    FALLBACK: :func:`envquality.publish.publish_site_data` (the public data
-    files under ``<site_root>/public/data``).
-    """
-    fn = contract("envquality.site", "build_site")
-    if fn is not None:
-        return fn(engine, day, site_root=site_root, progress=progress)
-    from envquality.pipeline import daily_figures
-    from envquality.publish import publish_site_data
-
-    aqi = daily_figures(engine, day, day).aqi  # recomputed from the store: upserted unchanged
-    return publish_site_data(engine, aqi, day, site_dir=Path(site_root) / "public")
+    return build_site(engine, day, site_root=site_root, progress=progress)

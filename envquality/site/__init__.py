@@ -19,6 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from envquality.registry import Registry
+from envquality.quality.guard_day import Override
 
 __all__ = ["build_site", "SiteConfig", "TIANDITU_KEY_ENV", "site_data_table"]
 
@@ -48,7 +49,9 @@ class SiteConfig:
     keep_releases : int
         Old releases kept besides the current one.
     gate : bool
-        Run the publication guard (critical ingests, ``site_data`` suite).
+        Run the publication guard (the day's stored data, ``site_data`` suite).
+    override : Override, optional
+        An operator's logged permission to publish ungated (``--no-gate``) data.
     """
 
     tiles: str = "none"
@@ -57,6 +60,7 @@ class SiteConfig:
     audited_through: dt.date | None = None
     keep_releases: int = 3
     gate: bool = True
+    override: Override | None = None
 
     def tianditu_key(self) -> str | None:
         return os.environ.get(TIANDITU_KEY_ENV) or None
@@ -78,22 +82,18 @@ def site_data_table(figs) -> pd.DataFrame:
     return table[table["aqi"].notna()].reset_index(drop=True)
 
 
-def _guard(engine: sa.Engine, figs, day: dt.date) -> None:
-    """The publication guard: critical stored ingests of the day or a failing ``site_data`` suite block."""
-    from envquality.publish import critical_ingests
-    from envquality.quality.gate import run_gate
-    from envquality.quality.publish_guard import PublishBlocked, guard_publish, write_alert
+def _guard(engine: sa.Engine, figs, day: dt.date, override=None) -> None:
+    """The publication guard: the day's stored data (coverage, the gate outcome of every delivery,
+    ungated deliveries, impossible values) and the ``site_data`` suite on the table to publish.
 
-    d = pd.Timestamp(day)
-    tz = "Asia/Shanghai"
-    lo, hi = (d + pd.Timedelta(hours=1)).tz_localize(tz), (d + pd.Timedelta(days=1)).tz_localize(tz)
-    bad = critical_ingests(engine, lo.to_pydatetime(), hi.to_pydatetime())
-    if bad:
-        names = ", ".join(f"{b['source']}:{b['file_or_url']} (ingest {b['id']})" for b in bad[:5])
-        reason = f"critical data-quality failure in stored ingest(s) of {d.date()}: {names}"
-        raise PublishBlocked(reason, write_alert(reason))
+    ``override`` (:class:`envquality.quality.guard_day.Override`) lets ungated data through, logged.
+    """
+    from envquality.quality.gate import run_gate
+    from envquality.quality.publish_guard import guard_publish, require_publishable
+
+    require_publishable(engine, day, override=override)
     table = site_data_table(figs)
-    guard_publish(run_gate(table, "site_data", file=f"city_aqi_{d:%Y%m%d}.csv", source="site", build_docs=False))
+    guard_publish(run_gate(table, "site_data", file=f"city_aqi_{day:%Y%m%d}.csv", source="site", build_docs=False))
 
 
 def build_site(engine: sa.Engine, day: dt.date, *, site_root: Path, progress: pd.DataFrame | None = None,
@@ -138,7 +138,7 @@ def build_site(engine: sa.Engine, day: dt.date, *, site_root: Path, progress: pd
     site_root = Path(site_root)
     figs = read_figures(engine, day, registry=cfg.registry)
     if cfg.gate:
-        _guard(engine, figs, day)
+        _guard(engine, figs, day, cfg.override)
     boundary = json.loads(Path(cfg.boundary_path).read_text(encoding="utf-8")) if cfg.boundary_path else None
     info = PageInfo(day=day, built_at=dt.datetime.now(dt.timezone.utc),
                     audited=cfg.audited_through is not None and day <= cfg.audited_through)

@@ -221,8 +221,8 @@ def test_cli(store, frame, tmp_path, capsys):
     (["report", "monthly", "2016-13"], "expected a month"),
     (["report", "annual", "sixteen"], "expected a year"),
     (["targets", "--targets", "{bad}"], "field 'metric'"),
-    (["targets", "--db", "sqlite:///nowhere/at/all.sqlite"], "no store here"),
-    (["report", "annual", "2016", "--db", "{empty}"], "cannot read the store"),
+    (["targets", "--db", "sqlite:///nowhere/at/all.sqlite"], "no store at"),
+    (["report", "annual", "2016", "--db", "{empty}"], "has no schema"),
 ])
 def test_cli_errors_are_one_line(store, tmp_path, capsys, argv, needle):
     from envquality.cli import main
