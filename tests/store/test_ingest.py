@@ -73,9 +73,9 @@ def test_corrected_file_supersedes(store, tmp_path):
     g.loc[0, "value"] = 555.0
     g = g[~((g["station"] == "S0001") & (g["pollutant"] == "o3"))]  # o3 of S0001 withdrawn in the correction
     write_tidy_csv(g, path)
-    r2 = ingest_file(store, path, read_tidy_csv, "cnemc", archive_root=tmp_path / "raw")
+    r2 = ingest_file(store, path, read_tidy_csv, "cnemc", archive_root=tmp_path / "raw", supersedes=r1.ingest_id)
     assert r2.status == "ok" and r2.supersedes_id == r1.ingest_id
-    assert r2.rows_superseded == 24 and r2.rows_written == len(g)  # 1 changed + taken over
+    assert r2.rows_superseded == 24 and r2.rows_written == len(g)  # 1 changed + the rest now shown from r2
 
     back = read_readings(store, with_provenance=True)
     mine = back[back["station"].str.startswith("S")].reset_index(drop=True)
@@ -94,11 +94,11 @@ def test_corrected_file_supersedes(store, tmp_path):
     # both raw versions stay archived
     with store.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(S.raw_archive)).scalar_one() == 3
-    # the correction again: noop; the original again: it supersedes back
+    # the correction again: noop; the original again: a new, later delivery (no supersede by name)
     assert ingest_file(store, path, read_tidy_csv, "cnemc", archive_root=tmp_path / "raw").status == "noop"
     write_tidy_csv(f, path, bad_lines=BAD[:1])
     r3 = ingest_file(store, path, read_tidy_csv, "cnemc", archive_root=tmp_path / "raw")
-    assert r3.status == "ok" and r3.supersedes_id == r2.ingest_id and r3.rows_written == len(f)
+    assert r3.status == "ok" and r3.supersedes_id is None and r3.rows_written == len(f)
     assert len(read_readings(store)) == len(f) + 144
 
 
