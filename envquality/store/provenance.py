@@ -163,7 +163,7 @@ def supersede_delivery(conn: sa.Connection, old: int, new: int, cause: str | Non
         return SupersedeStats()
     others = _fetch(conn, f"SELECT d.series_id, {tcol.format(c='d.time')}, d.ingest_id, d.value, d.flag "
                           f"FROM reading_delivery d JOIN ingest_log l ON l.id = d.ingest_id "
-                          f"WHERE d.{rng} AND l.status = 'ok'", span,
+                          f"WHERE d.{rng} AND (l.status = 'ok' OR l.id = {p})", (*span, new),
                     ["series_id", "t", "ingest_id", "value", "flag"])
     chosen = _choose(shown, others)
     return _apply(conn, shown, chosen, old, new, cause)
