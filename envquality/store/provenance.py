@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -60,8 +60,9 @@ def lock_store_writes(conn: sa.Connection) -> None:
                      {"tag": ":envquality-readings"})
 
 
-def _cursor(conn: sa.Connection):
-    return conn.connection.driver_connection.cursor()
+def _cursor(conn: sa.Connection) -> Any:
+    raw: Any = conn.connection.driver_connection
+    return raw.cursor()
 
 
 def _tsql(pg: bool) -> tuple[str, str]:
@@ -241,7 +242,8 @@ def _history(conn: sa.Connection, old_rows: pd.DataFrame, old_ingest: int | np.n
         "ingest_id": olds,
         "new_ingest_id": new_ingest,
     })
-    records = recs.astype(object).where(recs.notna(), None).to_dict("records")
+    records: list[dict[str, Any]] = [{str(k): v for k, v in r.items()}
+                                     for r in recs.astype(object).where(recs.notna(), None).to_dict("records")]
     for r in records:
         r.update(cause=cause, by_ingest_id=by, changed_at=now)
         for k in ("series_id", "ingest_id", "new_ingest_id"):
