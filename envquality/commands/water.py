@@ -187,53 +187,52 @@ def _method(include_cod: bool) -> str:
     return "2011+cod" if include_cod else "2011"
 
 
-def run_load(args: argparse.Namespace) -> int:
-    """Sync the registry, upsert the samplings and store their classes; re-running writes nothing."""
-    from envquality.store import make_engine, upgrade_to_head
-    from envquality.store import schema as S
-    from envquality.store.water import store_classes, sync_water_sources, upsert_water_samples
-    from envquality.water.classify import classify_samples
-    from envquality.water.registry import load_water_sources
-
-    reg = load_water_sources(args.registry)
+def _load_input(args: argparse.Namespace, reg):
+    """(samples, rejected, origin, source, name, sha256, rows_in) of ``water load``; None after a usage error."""
     if args.simulate:
         if not args.period:
             print("envquality water load: --simulate needs --period", file=sys.stderr)
-            return 2
+            return None
         from envquality.water.compliance import parse_period
         from envquality.water.simulate import simulate_samples
 
         year = parse_period(args.period).year
         samples = simulate_samples(reg, f"{year}-01", f"{year}-12", seed=args.seed)
-        source, name, rejected = "water-simulate", f"simulate_{year}_seed{args.seed}", 0
-    else:
-        from envquality.iotools.common import InputError
-        from envquality.iotools.water import read_water_samples
+        return samples, None, None, "water-simulate", f"simulate_{year}_seed{args.seed}", None, len(samples)
+    from envquality.iotools.common import InputError
+    from envquality.iotools.water import read_water_samples
 
-        try:
-            res = read_water_samples(args.samples)
-        except (InputError, FileNotFoundError) as exc:
-            print(f"envquality water load: {exc}", file=sys.stderr)
-            return 2
-        samples, rejected = res.data, len(res.rejected)
-        source, name = "water-samples", str(args.samples)
+    try:
+        res = read_water_samples(args.samples)
+    except (InputError, FileNotFoundError, IsADirectoryError) as exc:
+        print(f"envquality water load: {exc}", file=sys.stderr)
+        return None
+    meta = res.meta or {}
+    return (res.data, res.rejected, meta.get("row_origin"), "water-samples", str(args.samples), meta.get("sha256"),
+            meta.get("rows_in"))
+
+
+def run_load(args: argparse.Namespace) -> int:
+    """One transaction: registry, samples (unregistered sources and bad rows quarantined) and classes."""
+    from envquality.store import make_engine, upgrade_to_head
+    from envquality.store.water import load_water
+    from envquality.water.registry import load_water_sources
+
+    reg = load_water_sources(args.registry)
+    got = _load_input(args, reg)
+    if got is None:
+        return 2
+    samples, rejected, origin, source, name, sha, rows_in = got
     engine = make_engine(args.db)
     try:
         upgrade_to_head(engine)
-        n_src = sync_water_sources(engine, reg)
-        with engine.begin() as conn:
-            ingest_id = conn.execute(S.ingest_log.insert().values(
-                source=source, file_or_url=name, status="running", started_at=S.utcnow(),
-                rows_in=len(samples) + rejected, rows_ok=len(samples), rows_rejected=rejected,
-            ).returning(S.ingest_log.c.id)).scalar_one()
-            written = upsert_water_samples(conn, samples, ingest_id=ingest_id)
-            conn.execute(S.ingest_log.update().where(S.ingest_log.c.id == ingest_id).values(
-                status="ok" if written else "noop", rows_written=written, finished_at=S.utcnow()))
-        classified = classify_samples(samples, registry=reg, include_cod=args.include_cod)
-        n_cls = store_classes(engine, classified, method=_method(args.include_cod))
+        r = load_water(engine, samples, reg, source=source, name=name, sha256=sha, rejected=rejected,
+                       origin=origin, rows_in=rows_in, include_cod=args.include_cod, method=_method(args.include_cod))
     finally:
         engine.dispose()
-    print(f"sources: {len(reg)} ({n_src} written); samples: {len(samples)} ({written} written, "
-          f"{rejected} rejected); samplings classed: {len(classified)} ({n_cls} written, method "
-          f"{_method(args.include_cod)}); ingest {ingest_id}")
+    print(f"sources: {len(reg)} ({r.sources_written} written); samples: {r.samples} ({r.written} written); "
+          f"quarantined: {r.quarantined} ({r.unregistered} of unregistered sources); samplings classed: "
+          f"{r.samplings} ({r.classes_written} written, method {_method(args.include_cod)}); ingest {r.ingest_id}")
+    if r.quarantined:
+        print(f"see: envquality quarantine list --source {source}")
     return 0
