@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _assess(args: argparse.Namespace) -> dict:
     from envquality.targets import DRINKING_WATER_TARGET
-    from envquality.water.classify import classify_samples
+    from envquality.water.classify import MIN_REQUIRED_FRACTION, classify_samples
     from envquality.water.compliance import compliance_ratios, parse_period, select_period, source_compliance
     from envquality.water.registry import load_water_sources
     from envquality.water.simulate import simulate_samples
@@ -83,8 +83,18 @@ def _assess(args: argparse.Namespace) -> dict:
     else:
         samples = simulate_samples(reg, f"{period.year}-01", f"{period.year}-12", seed=args.seed)
         simulated = True
+    known = samples["source"].astype(str).isin(set(reg["id"].astype(str)))
+    if not known.all():
+        unknown = sorted(set(samples.loc[~known, "source"].astype(str)))
+        notes.append(f"{int((~known).sum())} samples of {len(unknown)} sources not in the registry left out "
+                     f"(first: {unknown[0]!r})")
+        samples = samples.loc[known]
     classified = classify_samples(samples, registry=reg, include_cod=args.include_cod)
     classified = select_period(classified, period)
+    n_insufficient = int((classified["verdict"] == "insufficient").sum()) if "verdict" in classified else 0
+    if n_insufficient:
+        notes.append(f"{n_insufficient} samplings not assessed: fewer than "
+                     f"{MIN_REQUIRED_FRACTION:.0%} of the required parameters measured")
     ratios = compliance_ratios(classified, reg, period)
     per_source = source_compliance(classified, reg, period)
     bad = classified[~classified["compliant"]]
