@@ -55,6 +55,7 @@ import io
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -264,7 +265,7 @@ def _load(path: str | Path, sheet: str | int) -> tuple[pd.DataFrame, np.ndarray,
     return fields, start, rawtext, enc, raw
 
 
-def _check_plausible(param: pd.Series, value: pd.Series, dl: pd.Series, below: pd.Series, reject,
+def _check_plausible(param: Any, value: Any, dl: Any, below: Any, reject: Any,
                      value_field: str, dl_field: str) -> None:
     """Reject implausible values and limits, then columns whose unit looks wrong (envquality.water.plausibility)."""
     from envquality.water.plausibility import implausible_values, suspect_units

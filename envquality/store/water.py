@@ -23,6 +23,7 @@ nothing and the functions return 0 written rows.  Times go through
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -340,7 +341,7 @@ class WaterLoad:
 
 
 def _unregistered(samples: pd.DataFrame, registry: pd.DataFrame, origin: pd.DataFrame | None,
-                  name: str) -> tuple[pd.Series, pd.DataFrame]:
+                  name: str) -> tuple[np.ndarray, pd.DataFrame]:
     """Mask of samples whose source is not in the registry, and their quarantine rows."""
     known = set(registry["id"].astype(str))
     bad = ~samples["source"].astype(str).isin(known)
@@ -390,8 +391,8 @@ def load_water(engine: sa.Engine, samples: pd.DataFrame, registry: pd.DataFrame,
     try:
         bad, unreg = _unregistered(samples, registry, origin, name)
         good = samples.loc[~bad]
-        classified = (classify_samples(good, registry=registry, include_cod=include_cod) if len(good) else
-                      pd.DataFrame({c: [] for c in ("source", "sampled_at", "water_class", "compliant")}))
+        classified: Any = (classify_samples(good, registry=registry, include_cod=include_cod) if len(good) else
+                           pd.DataFrame({c: [] for c in ("source", "sampled_at", "water_class", "compliant")}))
         rej = pd.concat([r for r in (rejected, unreg) if r is not None and len(r)], ignore_index=True) \
             if (rejected is not None and len(rejected)) or len(unreg) else None
         with engine.connect() as conn:

@@ -87,20 +87,26 @@ def implausible_values(parameter: pd.Series, value: pd.Series, detection_limit: 
     hi = parameter.map(lambda p: ranges.get(p, (0.0, math.inf))[1]).astype("float64")
     v = value.astype("float64")
     d = detection_limit.astype("float64")
-    bad_dl = d.notna() & (~np.isfinite(d) | (d < 0))
-    inf = v.notna() & ~np.isfinite(v) & ~below
-    low = np.isfinite(v) & (v < lo) & ~below
-    high = np.isfinite(v) & (v > hi) & ~below
-    reason = pd.Series("", index=value.index, dtype=object)
-    for i in np.flatnonzero((low | high).to_numpy()):
-        p, x = parameter.iloc[i], float(v.iloc[i])
-        bound = lo.iloc[i] if low.iloc[i] else hi.iloc[i]
-        side = "below the physical minimum" if low.iloc[i] else "above the plausible maximum"
-        reason.iloc[i] = f"implausible: {x:g} {side} {bound:g} of {p}"
+    vv, dd, bb = v.to_numpy(), d.to_numpy(), below.to_numpy(bool)
+    lov, hiv = lo.to_numpy(), hi.to_numpy()
+    fin = np.isfinite(vv)
+    bad_dl = ~np.isnan(dd) & (~np.isfinite(dd) | (np.nan_to_num(dd) < 0))
+    inf = ~np.isnan(vv) & ~fin & ~bb
+    low = fin & (np.nan_to_num(vv) < lov) & ~bb
+    high = fin & (np.nan_to_num(vv) > hiv) & ~bb
+    texts = []
+    for i in np.flatnonzero(low | high):
+        side = "below the physical minimum" if low[i] else "above the plausible maximum"
+        bound = lov[i] if low[i] else hiv[i]
+        texts.append((i, f"implausible: {vv[i]:g} {side} {bound:g} of {parameter.iloc[i]}"))
+    reason = np.full(len(v), "", dtype=object)
+    for i, text in texts:
+        reason[i] = text
     reason[inf] = "value is not a finite number"
     reason[bad_dl] = "detection limit is negative or not a finite number"
-    field = pd.Series(np.where(bad_dl, "detection_limit", "value"), index=value.index, dtype=object)
-    return inf | low | high | bad_dl, field, reason
+    idx = value.index
+    field = pd.Series(np.where(bad_dl, "detection_limit", "value"), index=idx, dtype=object)
+    return pd.Series(inf | low | high | bad_dl, index=idx), field, pd.Series(reason, index=idx)
 
 
 def suspect_units(parameter: pd.Series, value: pd.Series, below: pd.Series) -> tuple[pd.Series, pd.Series]:
