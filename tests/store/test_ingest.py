@@ -151,3 +151,27 @@ def test_bytes_input_and_run_ingest(store, tmp_path):
     s2 = run_ingest(store, "src", [tmp_path / "missing.csv"], read_tidy_csv, progress=False,
                     archive_root=tmp_path / "raw")
     assert s2.failed == 1 and "missing.csv" in s2.errors[0][0]
+
+
+def test_known_bytes_are_not_parsed_and_seeded_inputs_not_generated(store, tmp_path):
+    """Issue 8 item 5: a rerun recognises an ingested input by its hash before parsing (or by a name that fixes
+    the bytes of a seeded simulation, before producing them)."""
+    from envquality.store.ingest import RawInput
+
+    path = write_tidy_csv(make_frame(1, 3), tmp_path / "a.csv")
+    calls = {"read": 0, "gen": 0}
+
+    def counting_reader(p):
+        calls["read"] += 1
+        return read_tidy_csv(p)
+
+    def gen():
+        calls["gen"] += 1
+        return path.read_bytes()
+
+    for _ in range(2):
+        ingest_file(store, path, counting_reader, "src", archive_root=tmp_path / "raw")
+        run_ingest(store, "sim", [RawInput("sim_seed0_20240101.csv", gen, name_fixes_bytes=True)], counting_reader,
+                   progress=False, archive_root=tmp_path / "raw")
+    assert calls == {"read": 2, "gen": 1}
+    assert [e["status"] for e in _log(store)] == ["ok", "ok", "noop", "noop"]
