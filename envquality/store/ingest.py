@@ -35,7 +35,7 @@ Superseding (:func:`envquality.store.provenance.supersede_delivery`)
 Crashes
     Step 4 is a single transaction, so a killed ingest leaves no partial
     readings, quarantine rows or counts.  Its log row stays ``running``; the
-    next ingest of the same source and name or bytes marks it ``failed``
+    next ingest of the same source and bytes marks it ``failed``
     ("abandoned").  The raw archive entry is content-addressed and reused.
 """
 
@@ -445,12 +445,14 @@ def _cause(iid: int, explicit: bool, note: str | None) -> str:
 
 
 def _abandon_running(conn: sa.Connection, source: str, name: str, sha: str, iid: int) -> None:
-    """Earlier ingests of the same file left ``running`` were killed before commit: mark them failed."""
+    """Earlier ingests of the same bytes left ``running`` were killed before commit: mark them failed.
+
+    Matched by source and sha256, not by name: another file of the same name may be legitimately running.
+    """
     L = S.ingest_log.c
     conn.execute(
         sa.update(S.ingest_log)
-        .where(L.source == source, sa.or_(L.file_or_url == name, L.sha256 == sha), L.status == "running",
-               L.id < iid)
+        .where(L.source == source, L.sha256 == sha, L.status == "running", L.id < iid)
         .values(status="failed", finished_at=S.utcnow(),
                 error=f"abandoned: interrupted before commit (found by ingest {iid})")
     )
