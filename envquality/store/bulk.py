@@ -289,12 +289,17 @@ _PG_STAGE_DDL = (f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (series_id int4, tim
 def _merge_sql(stage_time: str, pg: bool) -> list[str]:
     """The three statements merging the staged rows into ``reading`` (see :func:`upsert_readings`).
 
-    A staged row WINS over the stored one when it has a value and is a later
-    delivery (higher ``ingest_id``), or when the stored value is missing and
-    not an audit invalidation.  Missing never overwrites present.
+    A staged row WINS over the shown one when it has a different value and
+    is a later delivery (higher ``ingest_id``, with no still later delivery
+    of a value kept in ``reading_delivery``), or when the shown value is
+    missing and not an audit invalidation.  Missing never overwrites present;
+    an equal value from another delivery is only recorded beside.
     """
     j = f"JOIN reading r ON r.series_id = s.series_id AND r.time = s.{stage_time}"
-    win = ("(s.value IS NOT NULL AND (s.ingest_id > r.ingest_id OR "
+    same = "(COALESCE(s.value = r.value, FALSE) AND COALESCE(s.flag, '') = COALESCE(r.flag, ''))"
+    later = ("EXISTS (SELECT 1 FROM reading_delivery d WHERE d.time = r.time AND d.series_id = r.series_id "
+             "AND d.ingest_id > s.ingest_id AND d.value IS NOT NULL)")
+    win = (f"(s.value IS NOT NULL AND NOT {same} AND ((s.ingest_id > r.ingest_id AND NOT {later}) OR "
            "(r.value IS NULL AND COALESCE(r.flag, '') <> 'invalidated')))")
     shadow = ("INSERT INTO reading_delivery (time, series_id, ingest_id, value, flag) {sel} "
               "ON CONFLICT (time, series_id, ingest_id) DO UPDATE SET value = excluded.value, flag = excluded.flag")
@@ -549,14 +554,15 @@ def upsert_readings(
     ``reading`` shows, for each key, the value of one delivery (its
     ``ingest_id``); every other delivery's reading of that key is kept in
     ``reading_delivery``, so nothing a current delivery says is lost.  A
-    staged row replaces the shown one when it has a value and either comes
-    from a later delivery (higher ``ingest_id``: delivery order, not commit
-    order) or the shown value is missing (and not invalidated on audit):
-    **missing never overwrites present**.  The displaced or losing row goes
-    to ``reading_delivery``.  Rows of the same ``ingest_id`` are updated only
+    staged row replaces the shown one when it has a different value and
+    either comes from a later delivery (higher ``ingest_id``: delivery order,
+    not commit order) or the shown value is missing (and not invalidated on
+    audit): **missing never overwrites present**.  The displaced or losing
+    row (also an equal value from another delivery) goes to
+    ``reading_delivery``.  Rows of the same ``ingest_id`` are updated only
     when value or flag differ, so repeating an upsert changes nothing and
     ``UpsertStats.written`` is 0.  ``written`` counts rows of ``reading``
-    inserted or updated (value, flag or showing delivery).
+    inserted or changed.
     """
     _require_transaction(conn)
     if chunk_rows <= 0:

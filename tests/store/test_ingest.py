@@ -75,7 +75,7 @@ def test_corrected_file_supersedes(store, tmp_path):
     write_tidy_csv(g, path)
     r2 = ingest_file(store, path, read_tidy_csv, "cnemc", archive_root=tmp_path / "raw", supersedes=r1.ingest_id)
     assert r2.status == "ok" and r2.supersedes_id == r1.ingest_id
-    assert r2.rows_superseded == 24 and r2.rows_written == len(g)  # 1 changed + the rest now shown from r2
+    assert r2.rows_superseded == 24 and r2.rows_written == 1  # the changed value (the rest: equal, beside)
 
     back = read_readings(store, with_provenance=True)
     mine = back[back["station"].str.startswith("S")].reset_index(drop=True)
@@ -98,7 +98,7 @@ def test_corrected_file_supersedes(store, tmp_path):
     assert ingest_file(store, path, read_tidy_csv, "cnemc", archive_root=tmp_path / "raw").status == "noop"
     write_tidy_csv(f, path, bad_lines=BAD[:1])
     r3 = ingest_file(store, path, read_tidy_csv, "cnemc", archive_root=tmp_path / "raw")
-    assert r3.status == "ok" and r3.supersedes_id is None and r3.rows_written == len(f)
+    assert r3.status == "ok" and r3.supersedes_id is None and r3.rows_written == 1 + 24  # 555 back; S0001 o3
     assert len(read_readings(store)) == len(f) + 144
 
 
