@@ -286,7 +286,7 @@ _PG_STAGE_DDL = (f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (series_id int4, tim
                  "flag text, ingest_id int4) ON COMMIT DROP")
 
 
-def _merge_sql(stage_time: str, pg: bool) -> list[str]:
+def _merge_sql(stage_time: str, pg: bool, beside: bool = True) -> list[str]:
     """The three statements merging the staged rows into ``reading`` (see :func:`upsert_readings`).
 
     A staged row WINS over the shown one when it has a different value and
@@ -299,6 +299,8 @@ def _merge_sql(stage_time: str, pg: bool) -> list[str]:
     same = "(COALESCE(s.value = r.value, FALSE) AND COALESCE(s.flag, '') = COALESCE(r.flag, ''))"
     later = ("EXISTS (SELECT 1 FROM reading_delivery d WHERE d.time = r.time AND d.series_id = r.series_id "
              "AND d.ingest_id > s.ingest_id AND d.value IS NOT NULL)")
+    if not beside:  # no row of reading_delivery in the chunk's span: the probe is always false
+        later = "FALSE"
     win = (f"(s.value IS NOT NULL AND NOT {same} AND ((s.ingest_id > r.ingest_id AND NOT {later}) OR "
            "(r.value IS NULL AND COALESCE(r.flag, '') <> 'invalidated')))")
     shadow = ("INSERT INTO reading_delivery (time, series_id, ingest_id, value, flag) {sel} "
@@ -320,7 +322,18 @@ def _merge_sql(stage_time: str, pg: bool) -> list[str]:
     return [displaced, losing, upsert]
 
 
-_PG_MERGE = _merge_sql("time", pg=True)
+_PG_MERGE = {b: _merge_sql("time", pg=True, beside=b) for b in (True, False)}
+
+
+def _beside_in_span(cur, t: np.ndarray, pg: bool) -> bool:
+    """Whether ``reading_delivery`` holds any row within the chunk's time span (one index probe)."""
+    lo, hi = int(np.min(t)), int(np.max(t))
+    if pg:
+        cur.execute("SELECT EXISTS (SELECT 1 FROM reading_delivery WHERE time BETWEEN to_timestamp(%s) "
+                    "AND to_timestamp(%s))", (lo, hi))
+    else:
+        cur.execute("SELECT EXISTS (SELECT 1 FROM reading_delivery WHERE time BETWEEN ? AND ?)", (lo, hi))
+    return bool(cur.fetchone()[0])
 
 
 
@@ -422,7 +435,7 @@ def _pg_write(cur, chunk: _Chunk, sid: np.ndarray, params: dict, stats: UpsertSt
     cur.execute(f"TRUNCATE {_STAGE}")
     _pg_copy(cur, _STAGE, data)
     try:
-        for sql in _PG_MERGE:
+        for sql in _PG_MERGE[_beside_in_span(cur, chunk.t, True)]:
             cur.execute(sql)
     except psycopg.errors.CardinalityViolation as exc:
         raise ValueError("duplicate (station, time, pollutant) keys within one chunk of readings") from exc
@@ -435,7 +448,7 @@ CREATE TEMP TABLE IF NOT EXISTS {_STAGE}
 (series_id INTEGER NOT NULL, t INTEGER NOT NULL, value REAL, flag TEXT, ingest_id INTEGER NOT NULL)
 """
 _SQLITE_INSERT = "INSERT INTO reading (series_id, time, value, flag, ingest_id) VALUES (?, ?, ?, ?, ?)"
-_SQLITE_MERGE = _merge_sql("t", pg=False)
+_SQLITE_MERGE = {b: _merge_sql("t", pg=False, beside=b) for b in (True, False)}
 #: Page cache of the loading connection while a bulk write runs [KiB] (restored afterwards).
 SQLITE_LOAD_CACHE_KIB = 512 * 1024
 
@@ -494,7 +507,7 @@ def _sqlite_write(cur, chunk: _Chunk, sid: np.ndarray, params: dict, stats: Upse
         cur.execute(_SQLITE_STAGE)
     cur.execute(f"DELETE FROM {_STAGE}")
     cur.executemany(f"INSERT INTO {_STAGE} VALUES (?, ?, ?, ?, ?)", _sqlite_rows(sid, chunk, params["ingest_id"]))
-    for sql in _SQLITE_MERGE:
+    for sql in _SQLITE_MERGE[_beside_in_span(cur, chunk.t, False)]:
         cur.execute(sql)
     stats.written += max(cur.rowcount, 0)
     return True
