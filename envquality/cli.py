@@ -47,6 +47,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputError, StoreNotReady) as exc:
         print(f"envquality: error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # an unusable --db store: one line (envquality.store.errors), else re-raise
+        import os
+
+        from envquality.store.errors import describe_store_error
+
+        line = describe_store_error(exc, getattr(args, "db", None) or os.environ.get("ENVQUALITY_DB_URL"))
+        if line is None:
+            raise
+        print(f"envquality: error: {line}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("envquality: interrupted", file=sys.stderr)
         return 130

@@ -63,6 +63,12 @@ def register(subparsers) -> None:
     p.add_argument("--archive", metavar="DIR", default=None,
                    help="raw archive root (default: $ENVQUALITY_ARCHIVE or var/raw)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--supersedes", metavar="ID", type=int, nargs="+",
+                   help="this (single) file corrects ingest ID: its readings replace that delivery's")
+    p.add_argument("--delivery-id", metavar="ID",
+                   help="declared identity of this (single) delivery; a later one with the same id, period and "
+                        "series supersedes it")
+    p.add_argument("--note", metavar="TEXT", help="operator's reason, kept in the ingest log and history")
     p.add_argument("--no-gate", action="store_true",
                    help="skip the Great Expectations quality gate (default: every batch passes it); "
                         "a day holding ungated data is never published without an operator override")
@@ -183,7 +189,8 @@ def _simulate_inputs(args) -> list:
         return gen
 
     tag = f"n{args.stations}" if args.stations is not None else "registry"
-    return [RawInput(f"simulate_{tag}_seed{args.seed}_{d:%Y%m%d}.csv", make(d)) for d in days]
+    # the name carries every parameter of the seeded simulation: a rerun is a noop without simulating
+    return [RawInput(f"simulate_{tag}_seed{args.seed}_{d:%Y%m%d}.csv", make(d), name_fixes_bytes=True) for d in days]
 
 
 def _openaq_inputs(args):
@@ -284,7 +291,7 @@ def _gate(args):
 def cmd_ingest(args) -> int:
     """``envquality ingest``; see the module docstring for the exit codes."""
     from envquality.store import make_engine, resolve_url, upgrade_to_head
-    from envquality.store.ingest import run_ingest
+    from envquality.store.ingest import SupersedeError, run_ingest
 
     try:
         if args.source == "simulate":
@@ -305,7 +312,11 @@ def cmd_ingest(args) -> int:
         sync_registry(engine)  # city and station tables follow the registry
         summary = run_ingest(engine, args.source, inputs, reader, progress=not args.no_progress,
                              archive_root=args.archive, pattern=SOURCES[args.source][0] or None,
-                             gate=_gate(args))
+                             gate=_gate(args), supersedes=args.supersedes, delivery_id=args.delivery_id,
+                             note=args.note)
+    except SupersedeError as exc:
+        print(f"envquality ingest: error: {exc}", file=sys.stderr)
+        return 2
     finally:
         engine.dispose()
     _print_summary(summary)

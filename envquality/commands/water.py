@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.set_defaults(func=run_assess)
     ld = wsub.add_parser("load", help="store the source registry, samplings and per-sampling classes")
     ld.add_argument("--db", metavar="URL", default=None,
-                    help="store URL (default: ENVQUALITY_DB_URL, else ./var/demo/envquality.sqlite)")
+                    help="store URL (default: ENVQUALITY_DB_URL, else ./var/envquality.sqlite)")
     ld.add_argument("--registry", help="source registry CSV (default: the packaged SIMULATED Gansu registry)")
     g = ld.add_mutually_exclusive_group(required=True)
     g.add_argument("--samples", help="sampling results, CSV or .xlsx")
@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _assess(args: argparse.Namespace) -> dict:
     from envquality.targets import DRINKING_WATER_TARGET
-    from envquality.water.classify import classify_samples
+    from envquality.water.classify import MIN_REQUIRED_FRACTION, classify_samples
     from envquality.water.compliance import compliance_ratios, parse_period, select_period, source_compliance
     from envquality.water.registry import load_water_sources
     from envquality.water.simulate import simulate_samples
@@ -60,21 +60,18 @@ def _assess(args: argparse.Namespace) -> dict:
         from envquality.iotools.water import read_water_samples
 
         res = read_water_samples(args.samples)
-        samples, gated = _gate_samples(res.data, str(args.samples), "water-samples")
+        samples = res.data
         if len(res.rejected):
             notes.append(f"{len(res.rejected)} input rows rejected (first: line {res.rejected['line'].iloc[0]}: "
                          f"{res.rejected['reason'].iloc[0]})")
-        if len(gated.quarantined):
-            notes.append(f"{len(gated.quarantined)} sample values excluded by the quality gate (first: "
-                         f"{gated.quarantined['reason'].iloc[0]})")
         simulated = False
     elif getattr(args, "db", None):
         import pandas as pd
 
-        from envquality.store import open_store
+        from envquality.store import make_engine
         from envquality.store.water import read_water_samples as read_stored
 
-        engine = open_store(args.db)
+        engine = make_engine(args.db)
         try:
             start = pd.Timestamp(f"{period.year}-01-01")
             samples = read_stored(engine, start, start + pd.DateOffset(years=1))
@@ -86,8 +83,18 @@ def _assess(args: argparse.Namespace) -> dict:
     else:
         samples = simulate_samples(reg, f"{period.year}-01", f"{period.year}-12", seed=args.seed)
         simulated = True
+    known = samples["source"].astype(str).isin(set(reg["id"].astype(str)))
+    if not known.all():
+        unknown = sorted(set(samples.loc[~known, "source"].astype(str)))
+        notes.append(f"{int((~known).sum())} samples of {len(unknown)} sources not in the registry left out "
+                     f"(first: {unknown[0]!r})")
+        samples = samples.loc[known]
     classified = classify_samples(samples, registry=reg, include_cod=args.include_cod)
     classified = select_period(classified, period)
+    n_insufficient = int((classified["verdict"] == "insufficient").sum()) if "verdict" in classified else 0
+    if n_insufficient:
+        notes.append(f"{n_insufficient} samplings not assessed: fewer than "
+                     f"{MIN_REQUIRED_FRACTION:.0%} of the required parameters measured")
     ratios = compliance_ratios(classified, reg, period)
     per_source = source_compliance(classified, reg, period)
     bad = classified[~classified["compliant"]]
@@ -186,66 +193,79 @@ def run_assess(args: argparse.Namespace) -> int:
     return 0
 
 
-def _gate_samples(samples, name: str, source: str):
-    """Samples that pass the ``water_samples`` quality suite, and the gate result (docs/quality.md)."""
-    from envquality.quality.entry import gate_water_samples
-
-    gated = gate_water_samples(samples, file=name, source=source)
-    return gated.passed.reset_index(drop=True), gated
-
-
 def _method(include_cod: bool) -> str:
     return "2011+cod" if include_cod else "2011"
 
 
-def run_load(args: argparse.Namespace) -> int:
-    """Sync the registry, upsert the samplings and store their classes; re-running writes nothing."""
-    from envquality.store import make_engine, upgrade_to_head
-    from envquality.store import schema as S
-    from envquality.store.water import store_classes, sync_water_sources, upsert_water_samples
-    from envquality.water.classify import classify_samples
-    from envquality.water.registry import load_water_sources
-
-    reg = load_water_sources(args.registry)
+def _load_input(args: argparse.Namespace, reg):
+    """(samples, rejected, origin, source, name, sha256, rows_in) of ``water load``; None after a usage error."""
     if args.simulate:
         if not args.period:
             print("envquality water load: --simulate needs --period", file=sys.stderr)
-            return 2
+            return None
         from envquality.water.compliance import parse_period
         from envquality.water.simulate import simulate_samples
 
         year = parse_period(args.period).year
         samples = simulate_samples(reg, f"{year}-01", f"{year}-12", seed=args.seed)
-        source, name, rejected = "water-simulate", f"simulate_{year}_seed{args.seed}", 0
-    else:
-        from envquality.iotools.common import InputError
-        from envquality.iotools.water import read_water_samples
+        return samples, None, None, "water-simulate", f"simulate_{year}_seed{args.seed}", None, len(samples)
+    from envquality.iotools.common import InputError
+    from envquality.iotools.water import read_water_samples
 
-        try:
-            res = read_water_samples(args.samples)
-        except (InputError, FileNotFoundError) as exc:
-            print(f"envquality water load: {exc}", file=sys.stderr)
-            return 2
-        source, name = "water-samples", str(args.samples)
-        samples, gated = _gate_samples(res.data, name, source)
-        rejected = len(res.rejected) + len(gated.quarantined)
+    try:
+        res = read_water_samples(args.samples)
+    except (InputError, FileNotFoundError, IsADirectoryError) as exc:
+        print(f"envquality water load: {exc}", file=sys.stderr)
+        return None
+    meta = res.meta or {}
+    name = str(args.samples)
+    samples, rejected, origin = _gate_samples(res.data, res.rejected, meta.get("row_origin"), name)
+    return samples, rejected, origin, "water-samples", name, meta.get("sha256"), meta.get("rows_in")
+
+
+def _gate_samples(samples, rejected, origin, name: str):
+    """The ``water_samples`` quality suite (docs/quality.md): rows it fails join the reader's rejects.
+
+    Returns (passing samples, all rejected rows, the passing rows' origin).
+    """
+    import pandas as pd
+
+    from envquality.core import REJECT_COLUMNS
+    from envquality.quality.entry import gate_water_samples
+
+    samples = samples.reset_index(drop=True)
+    gated = gate_water_samples(samples, file=name, source="water-samples")
+    keep = samples.index.isin(gated.passed.index)  # the gate keeps the batch's row labels
+    passed = gated.passed.reset_index(drop=True)
+    if origin is not None and len(origin) == len(samples) and keep.sum() == len(passed):
+        origin = origin.reset_index(drop=True)[keep].reset_index(drop=True)
+    else:
+        origin = None
+    parts = [f for f in (rejected, gated.quarantined.reindex(columns=list(REJECT_COLUMNS))) if f is not None and len(f)]
+    return passed, (pd.concat(parts, ignore_index=True) if parts else rejected), origin
+
+
+def run_load(args: argparse.Namespace) -> int:
+    """One transaction: registry, samples (unregistered sources and bad rows quarantined) and classes."""
+    from envquality.store import make_engine, upgrade_to_head
+    from envquality.store.water import load_water
+    from envquality.water.registry import load_water_sources
+
+    reg = load_water_sources(args.registry)
+    got = _load_input(args, reg)
+    if got is None:
+        return 2
+    samples, rejected, origin, source, name, sha, rows_in = got
     engine = make_engine(args.db)
     try:
         upgrade_to_head(engine)
-        n_src = sync_water_sources(engine, reg)
-        with engine.begin() as conn:
-            ingest_id = conn.execute(S.ingest_log.insert().values(
-                source=source, file_or_url=name, status="running", started_at=S.utcnow(),
-                rows_in=len(samples) + rejected, rows_ok=len(samples), rows_rejected=rejected,
-            ).returning(S.ingest_log.c.id)).scalar_one()
-            written = upsert_water_samples(conn, samples, ingest_id=ingest_id)
-            conn.execute(S.ingest_log.update().where(S.ingest_log.c.id == ingest_id).values(
-                status="ok" if written else "noop", rows_written=written, finished_at=S.utcnow()))
-        classified = classify_samples(samples, registry=reg, include_cod=args.include_cod)
-        n_cls = store_classes(engine, classified, method=_method(args.include_cod))
+        r = load_water(engine, samples, reg, source=source, name=name, sha256=sha, rejected=rejected,
+                       origin=origin, rows_in=rows_in, include_cod=args.include_cod, method=_method(args.include_cod))
     finally:
         engine.dispose()
-    print(f"sources: {len(reg)} ({n_src} written); samples: {len(samples)} ({written} written, "
-          f"{rejected} rejected); samplings classed: {len(classified)} ({n_cls} written, method "
-          f"{_method(args.include_cod)}); ingest {ingest_id}")
+    print(f"sources: {len(reg)} ({r.sources_written} written); samples: {r.samples} ({r.written} written); "
+          f"quarantined: {r.quarantined} ({r.unregistered} of unregistered sources); samplings classed: "
+          f"{r.samplings} ({r.classes_written} written, method {_method(args.include_cod)}); ingest {r.ingest_id}")
+    if r.quarantined:
+        print(f"see: envquality quarantine list --source {source}")
     return 0

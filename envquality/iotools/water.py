@@ -41,7 +41,10 @@ see :mod:`envquality.water.classify`); a bare ``ND`` with no limit keeps
 
 Rejected rows (file, line, field, reason, raw): no source, bad time, unknown
 parameter, unparsable value or limit, no value, a unit that does not fit the
-parameter, conflicting duplicates.  Unreadable files and missing columns
+parameter, a value or limit that is not finite, negative or outside the
+parameter's physical range, a column whose values are orders of magnitude off
+the parameter's usual range (unit mislabelled; see
+:mod:`envquality.water.plausibility`), conflicting duplicates.  Unreadable files and missing columns
 raise :class:`~envquality.iotools.common.InputError`.
 """
 
@@ -52,6 +55,7 @@ import io
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -261,6 +265,22 @@ def _load(path: str | Path, sheet: str | int) -> tuple[pd.DataFrame, np.ndarray,
     return fields, start, rawtext, enc, raw
 
 
+def _check_plausible(param: Any, value: Any, dl: Any, below: Any, reject: Any,
+                     value_field: str, dl_field: str) -> None:
+    """Reject implausible values and limits, then columns whose unit looks wrong (envquality.water.plausibility)."""
+    from envquality.water.plausibility import implausible_values, suspect_units
+
+    mask, field_, reason = implausible_values(param, value, dl, below.astype(bool))
+    for which, name in (("value", value_field), ("detection_limit", dl_field)):
+        m = mask & (field_ == which)
+        if m.any():
+            reject(m, name, reason)
+    ok = param.notna() & ~mask
+    sus, why = suspect_units(param.where(ok), value.where(ok), below.astype(bool))
+    if sus.any():
+        reject(sus, value_field, why)
+
+
 def read_water_samples(path: str | Path, *, sheet: str | int = 0) -> ReadResult:
     """Read long-form sampling results from CSV or Excel (see the module docstring).
 
@@ -277,7 +297,9 @@ def read_water_samples(path: str | Path, *, sheet: str | int = 0) -> ReadResult:
         ``data`` with :data:`WATER_COLUMNS`; ``meta`` with ``source``,
         ``file``, ``sha256``, ``encoding``, ``rows_in``, ``rows_ok``,
         ``rows_rejected``, ``rows_duplicate``, ``units_converted``,
-        ``units_assumed``, ``below_detection``; ``rejected`` rows.
+        ``units_assumed``, ``below_detection``, ``row_origin`` (a frame
+        aligned with ``data``: the physical ``line`` and ``raw`` text of
+        each row, for quarantining it later); ``rejected`` rows.
 
     Raises
     ------
@@ -352,12 +374,15 @@ def read_water_samples(path: str | Path, *, sheet: str | int = 0) -> ReadResult:
     reject(factor.isna(), header[col["unit"]] if "unit" in col else "unit",
            "unit " + unit.astype("string").fillna("").map(repr) + " does not fit parameter "
            + param.astype("string").fillna(""))
-    good = ~bad_any
     # µg/L → mg/L divides by 1000 (not × 0.001) so "50" µg/L is exactly the double 0.05
     f = factor.fillna(1.0).to_numpy()
     inv = np.where(f < 1, np.round(1.0 / f), 1.0)
-    value = pd.Series(np.where(f < 1, value.to_numpy() / inv, value.to_numpy() * f), index=body.index)
-    dl = pd.Series(np.where(f < 1, dl.to_numpy() / inv, dl.to_numpy() * f), index=body.index)
+    with np.errstate(invalid="ignore", over="ignore"):
+        value = pd.Series(np.where(f < 1, value.to_numpy() / inv, value.to_numpy() * f), index=body.index)
+        dl = pd.Series(np.where(f < 1, dl.to_numpy() / inv, dl.to_numpy() * f), index=body.index)
+    _check_plausible(param, value, dl, below, reject, header[col["value"]],
+                     header[col["detection_limit"]] if "detection_limit" in col else header[col["value"]])
+    good = ~bad_any
     below_good = below & good
     value = value.where(~below, dl)
     data = pd.DataFrame({
@@ -383,6 +408,7 @@ def read_water_samples(path: str | Path, *, sheet: str | int = 0) -> ReadResult:
     rejected = rejects_frame(pd.concat(rej, ignore_index=True) if rej else [])
     rejected = rejected.sort_values("line", kind="stable").reset_index(drop=True)
     out = kept.loc[:, list(WATER_COLUMNS)].reset_index(drop=True)
+    origin = pd.DataFrame({"line": kept["line"].to_numpy(), "raw": kept["raw"].to_numpy()})
     units_given = unit.astype("string").fillna("").str.strip()
     meta = {
         "source": SOURCE_NAME, "file": file, "sha256": sha256_of(raw), "encoding": enc,
@@ -391,5 +417,6 @@ def read_water_samples(path: str | Path, *, sheet: str | int = 0) -> ReadResult:
         "units_converted": int(((factor != 1.0) & good).sum()),
         "units_assumed": int(((units_given == "") & good).sum()),
         "below_detection": int(below_good.sum()),
+        "row_origin": origin,
     }
     return ReadResult(out, meta, rejected)

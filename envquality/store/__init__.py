@@ -46,7 +46,11 @@ def alembic_config(url: str | sa.URL | None = None, connection: sa.Connection | 
 
 
 def upgrade_to_head(engine: sa.Engine) -> str:
-    """Apply all migrations to ``engine`` (``alembic upgrade head``).
+    """Apply all migrations to ``engine`` (``alembic upgrade head``), under a lock.
+
+    Concurrent callers on a new store are serialised (PostgreSQL advisory
+    lock per schema, SQLite ``BEGIN IMMEDIATE``): one migrates, the others
+    wait and then find the schema current.
 
     Returns
     -------
@@ -55,8 +59,14 @@ def upgrade_to_head(engine: sa.Engine) -> str:
     """
     from alembic import command
 
-    with engine.begin() as conn:
-        command.upgrade(alembic_config(connection=conn), "head")
+    with engine.connect() as conn:
+        # concurrent first use: one process migrates, the others wait for it and find the schema current
+        conn.execution_options(sqlite_immediate=True)  # SQLite: take the write lock up front
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || :t, 0))"),
+                             {"t": ":envquality-migrate"})
+            command.upgrade(alembic_config(connection=conn), "head")
     revision = current_revision(engine)
     if revision is None:  # cannot happen after a successful upgrade; narrows the type
         raise RuntimeError("the store has no revision after `alembic upgrade head`")

@@ -284,15 +284,57 @@ _PG_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 _PG_COLS = "(series_id, time, value, flag, ingest_id)"
 _PG_STAGE_DDL = (f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (series_id int4, time timestamptz, value float8, "
                  "flag text, ingest_id int4) ON COMMIT DROP")
-_PG_MERGE = f"""
-INSERT INTO reading AS r {_PG_COLS}
-SELECT series_id, time, value, flag, ingest_id FROM {_STAGE}
-ON CONFLICT (series_id, time) DO UPDATE
-SET value = excluded.value, flag = excluded.flag, ingest_id = excluded.ingest_id
-WHERE r.value IS DISTINCT FROM excluded.value
-   OR r.flag IS DISTINCT FROM excluded.flag
-   OR r.ingest_id = %(takeover)s
-"""
+
+
+def _merge_sql(stage_time: str, pg: bool, beside: bool = True) -> list[str]:
+    """The three statements merging the staged rows into ``reading`` (see :func:`upsert_readings`).
+
+    A staged row WINS over the shown one when it has a different value and
+    is a later delivery (higher ``ingest_id``, with no still later delivery
+    of a value kept in ``reading_delivery``), or when the shown value is
+    missing and not an audit invalidation.  Missing never overwrites present;
+    an equal value from another delivery is only recorded beside.
+    """
+    j = f"JOIN reading r ON r.series_id = s.series_id AND r.time = s.{stage_time}"
+    same = "(COALESCE(s.value = r.value, FALSE) AND COALESCE(s.flag, '') = COALESCE(r.flag, ''))"
+    later = ("EXISTS (SELECT 1 FROM reading_delivery d WHERE d.time = r.time AND d.series_id = r.series_id "
+             "AND d.ingest_id > s.ingest_id AND d.value IS NOT NULL)")
+    if not beside:  # no row of reading_delivery in the chunk's span: the probe is always false
+        later = "FALSE"
+    win = (f"(s.value IS NOT NULL AND NOT {same} AND ((s.ingest_id > r.ingest_id AND NOT {later}) OR "
+           "(r.value IS NULL AND COALESCE(r.flag, '') <> 'invalidated')))")
+    shadow = ("INSERT INTO reading_delivery (time, series_id, ingest_id, value, flag) {sel} "
+              "ON CONFLICT (time, series_id, ingest_id) DO UPDATE SET value = excluded.value, flag = excluded.flag")
+    where_true = "" if pg else " AND true"  # SQLite: INSERT … SELECT … ON CONFLICT needs a WHERE
+    displaced = shadow.format(sel=f"SELECT r.time, r.series_id, r.ingest_id, r.value, r.flag FROM {_STAGE} s {j} "
+                                  f"WHERE r.ingest_id <> s.ingest_id AND {win}{where_true}")
+    losing = shadow.format(sel=f"SELECT s.{stage_time}, s.series_id, s.ingest_id, s.value, s.flag FROM {_STAGE} s {j} "
+                               f"WHERE r.ingest_id <> s.ingest_id AND NOT {win}{where_true}")
+    distinct = "IS DISTINCT FROM" if pg else "IS NOT"
+    xwin = win.replace("s.", "excluded.").replace("r.", "reading.")
+    upsert = (f"INSERT INTO reading (series_id, time, value, flag, ingest_id) "
+              f"SELECT series_id, {stage_time}, value, flag, ingest_id FROM {_STAGE} WHERE true "
+              "ON CONFLICT (time, series_id) DO UPDATE "
+              "SET value = excluded.value, flag = excluded.flag, ingest_id = excluded.ingest_id "
+              f"WHERE (reading.ingest_id = excluded.ingest_id AND (reading.value {distinct} excluded.value "
+              f"OR reading.flag {distinct} excluded.flag)) "
+              f"OR (reading.ingest_id <> excluded.ingest_id AND {xwin})")
+    return [displaced, losing, upsert]
+
+
+_PG_MERGE = {b: _merge_sql("time", pg=True, beside=b) for b in (True, False)}
+
+
+def _beside_in_span(cur, t: np.ndarray, pg: bool) -> bool:
+    """Whether ``reading_delivery`` holds any row within the chunk's time span (one index probe)."""
+    lo, hi = int(np.min(t)), int(np.max(t))
+    if pg:
+        cur.execute("SELECT EXISTS (SELECT 1 FROM reading_delivery WHERE time BETWEEN to_timestamp(%s) "
+                    "AND to_timestamp(%s))", (lo, hi))
+    else:
+        cur.execute("SELECT EXISTS (SELECT 1 FROM reading_delivery WHERE time BETWEEN ? AND ?)", (lo, hi))
+    return bool(cur.fetchone()[0])
+
 
 
 def _pg_binary(sid: np.ndarray, chunk: _Chunk, ingest_id: int) -> bytes:
@@ -393,7 +435,8 @@ def _pg_write(cur, chunk: _Chunk, sid: np.ndarray, params: dict, stats: UpsertSt
     cur.execute(f"TRUNCATE {_STAGE}")
     _pg_copy(cur, _STAGE, data)
     try:
-        cur.execute(_PG_MERGE, params)
+        for sql in _PG_MERGE[_beside_in_span(cur, chunk.t, True)]:
+            cur.execute(sql)
     except psycopg.errors.CardinalityViolation as exc:
         raise ValueError("duplicate (station, time, pollutant) keys within one chunk of readings") from exc
     stats.written += max(cur.rowcount, 0)
@@ -405,15 +448,7 @@ CREATE TEMP TABLE IF NOT EXISTS {_STAGE}
 (series_id INTEGER NOT NULL, t INTEGER NOT NULL, value REAL, flag TEXT, ingest_id INTEGER NOT NULL)
 """
 _SQLITE_INSERT = "INSERT INTO reading (series_id, time, value, flag, ingest_id) VALUES (?, ?, ?, ?, ?)"
-_SQLITE_MERGE = f"""
-INSERT INTO reading (series_id, time, value, flag, ingest_id)
-SELECT series_id, t, value, flag, ingest_id FROM {_STAGE} WHERE true
-ON CONFLICT (series_id, time) DO UPDATE
-SET value = excluded.value, flag = excluded.flag, ingest_id = excluded.ingest_id
-WHERE reading.value IS NOT excluded.value
-   OR reading.flag IS NOT excluded.flag
-   OR reading.ingest_id = :takeover
-"""
+_SQLITE_MERGE = {b: _merge_sql("t", pg=False, beside=b) for b in (True, False)}
 #: Page cache of the loading connection while a bulk write runs [KiB] (restored afterwards).
 SQLITE_LOAD_CACHE_KIB = 512 * 1024
 
@@ -472,7 +507,8 @@ def _sqlite_write(cur, chunk: _Chunk, sid: np.ndarray, params: dict, stats: Upse
         cur.execute(_SQLITE_STAGE)
     cur.execute(f"DELETE FROM {_STAGE}")
     cur.executemany(f"INSERT INTO {_STAGE} VALUES (?, ?, ?, ?, ?)", _sqlite_rows(sid, chunk, params["ingest_id"]))
-    cur.execute(_SQLITE_MERGE, params)
+    for sql in _SQLITE_MERGE[_beside_in_span(cur, chunk.t, False)]:
+        cur.execute(sql)
     stats.written += max(cur.rowcount, 0)
     return True
 
@@ -494,7 +530,6 @@ def upsert_readings(
     ingest_id: int,
     source: str | None = None,
     *,
-    takeover_ingest_id: int | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     on_chunk: Callable[[UpsertStats], None] | None = None,
     direct: bool = True,
@@ -514,11 +549,6 @@ def upsert_readings(
     source : str, optional
         Ignored; kept for call compatibility (``reading`` has no ``source``
         column any more: it is ``ingest_log.source`` of ``ingest_id``).
-    takeover_ingest_id : int, optional
-        Rows currently owned by this ingest are re-labelled with
-        ``ingest_id`` even when their value is unchanged (used when a
-        corrected file supersedes an earlier ingest; afterwards the rows still
-        owned by the old ingest are exactly those absent from the new file).
     chunk_rows : int
         Rows per batch; bounds memory.
     on_chunk : callable, optional
@@ -534,16 +564,23 @@ def upsert_readings(
 
     Notes
     -----
-    An existing row is updated only when its value or flag differs (or it is
-    taken over), so repeating an upsert changes nothing and
-    ``UpsertStats.written`` is 0.  An updated row gets the new ``ingest_id``:
-    the ingest that last changed the value.
+    ``reading`` shows, for each key, the value of one delivery (its
+    ``ingest_id``); every other delivery's reading of that key is kept in
+    ``reading_delivery``, so nothing a current delivery says is lost.  A
+    staged row replaces the shown one when it has a different value and
+    either comes from a later delivery (higher ``ingest_id``: delivery order,
+    not commit order) or the shown value is missing (and not invalidated on
+    audit): **missing never overwrites present**.  The displaced or losing
+    row (also an equal value from another delivery) goes to
+    ``reading_delivery``.  Rows of the same ``ingest_id`` are updated only
+    when value or flag differ, so repeating an upsert changes nothing and
+    ``UpsertStats.written`` is 0.  ``written`` counts rows of ``reading``
+    inserted or changed.
     """
     _require_transaction(conn)
     if chunk_rows <= 0:
         raise ValueError("chunk_rows must be positive")
-    params = {"ingest_id": int(ingest_id),
-              "takeover": None if takeover_ingest_id is None else int(takeover_ingest_id)}
+    params = {"ingest_id": int(ingest_id)}
     stats = UpsertStats()
     chunks = (_prepare(f) for f in iter_chunks(frames, chunk_rows) if len(f))
     if is_postgres(conn):
@@ -666,7 +703,7 @@ def readings_checksum(conn: sa.Connection | sa.Engine) -> dict[str, tuple[int, i
 
 # ---------------------------------------------------------------- daily values
 def upsert_daily_values(conn: sa.Connection, frame: pd.DataFrame, ingest_id: int, ruleset: str, *,
-                        takeover_ingest_id: int | None = None, chunk_rows: int = 50_000) -> int:
+                        takeover_ingest_ids: Sequence[int] = (), chunk_rows: int = 50_000) -> int:
     """Store source-reported daily values (e.g. aqistudy city days) in ``daily_stat``, idempotently.
 
     Parameters
@@ -684,8 +721,10 @@ def upsert_daily_values(conn: sa.Connection, frame: pd.DataFrame, ingest_id: int
     ruleset : str
         ``ruleset`` key column, e.g. ``reported:aqistudy``: source values never
         overwrite values computed by a rule set (their own ``ruleset``).
-    takeover_ingest_id : int, optional
-        Rows of this ingest are re-labelled even when unchanged (supersede).
+    takeover_ingest_ids : sequence of int
+        Rows of these ingests (earlier versions of the same delivery) are
+        re-labelled even when unchanged, and may be set missing (supersede).
+        Otherwise a missing value never overwrites a stored value.
 
     Returns
     -------
@@ -729,8 +768,10 @@ def upsert_daily_values(conn: sa.Connection, frame: pd.DataFrame, ingest_id: int
         index_elements=key,
         set_={"value": ex.value, "valid": ex.valid, "reason": ex.reason, "computed_at": ex.computed_at,
               "ingest_id": ex.ingest_id, "n": ex.n},
-        where=sa.or_(t.c.value.is_distinct_from(ex.value), t.c.reason.is_distinct_from(ex.reason),
-                     t.c.ingest_id == (takeover_ingest_id if takeover_ingest_id is not None else -1)),
+        where=sa.or_(
+            sa.and_(sa.or_(ex.value.is_not(None), t.c.value.is_(None)),
+                    sa.or_(t.c.value.is_distinct_from(ex.value), t.c.reason.is_distinct_from(ex.reason))),
+            *(t.c.ingest_id == sa.literal(int(i)) for i in takeover_ingest_ids)),
     )
     for part in iter_chunks(df, chunk_rows):
         # column names are str, as the statement needs (the stubs say Hashable)

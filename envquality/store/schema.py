@@ -31,7 +31,8 @@ from sqlalchemy.dialects import postgresql
 
 __all__ = [
     "UtcTime", "metadata", "city", "station", "series", "reading", "daily_stat", "period_stat",
-    "quarantine", "ingest_log", "raw_archive", "INGEST_STATUSES", "TABLE_NAMES",
+    "quarantine", "ingest_log", "raw_archive", "reading_delivery", "reading_history", "INGEST_STATUSES",
+    "TABLE_NAMES",
 ]
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -119,6 +120,16 @@ station = sa.Table(
     sa.Column("assessment", sa.Boolean, comment="counts in the city assessment"),
 )
 
+#: Unit of each count column of ``ingest_log`` (one unit per column; migration 0004 sets them as comments).
+ROWS_COMMENTS: dict[str, str] = {
+    "rows_in": "input records read (data lines or records of the file, as the reader counts them)",
+    "rows_ok": "readings (samples) accepted and offered to the store, after the quality gate",
+    "rows_rejected": "quarantine rows written (one per rejected record or reading)",
+    "rows_duplicate": "duplicate readings the reader collapsed",
+    "rows_superseded": "readings removed from the store by this ingest's supersede",
+    "rows_written": "readings (samples) inserted or updated in the store; never more than rows_ok",
+}
+
 ingest_log = sa.Table(
     "ingest_log", metadata,
     sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
@@ -127,13 +138,16 @@ ingest_log = sa.Table(
     sa.Column("sha256", sa.String(64)),
     sa.Column("period_start", UtcTime()),
     sa.Column("period_end", UtcTime()),
-    sa.Column("rows_in", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("rows_ok", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("rows_rejected", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("rows_duplicate", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("rows_superseded", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rows_in", sa.BigInteger, nullable=False, server_default="0", comment=ROWS_COMMENTS["rows_in"]),
+    sa.Column("rows_ok", sa.BigInteger, nullable=False, server_default="0", comment=ROWS_COMMENTS["rows_ok"]),
+    sa.Column("rows_rejected", sa.BigInteger, nullable=False, server_default="0",
+              comment=ROWS_COMMENTS["rows_rejected"]),
+    sa.Column("rows_duplicate", sa.BigInteger, nullable=False, server_default="0",
+              comment=ROWS_COMMENTS["rows_duplicate"]),
+    sa.Column("rows_superseded", sa.BigInteger, nullable=False, server_default="0",
+              comment=ROWS_COMMENTS["rows_superseded"]),
     sa.Column("rows_written", sa.BigInteger, nullable=False, server_default="0",
-              comment="readings inserted, changed or taken over (unchanged upserts not counted)"),
+              comment=ROWS_COMMENTS["rows_written"]),
     sa.Column("status", sa.String(12), nullable=False),
     sa.Column("started_at", UtcTime(), nullable=False),
     sa.Column("finished_at", UtcTime()),
@@ -142,11 +156,16 @@ ingest_log = sa.Table(
     sa.Column("gate_status", sa.String(10),
               comment="quality gate outcome: pass, warning or critical (NULL: no gate ran)"),
     sa.Column("gate_findings", sa.Text, comment="failed expectations of the gate, JSON"),
+    sa.Column("delivery_id", sa.Text,
+              comment="declared identity of the delivery (versions of one delivery share it); NULL: none"),
+    sa.Column("superseded_by_id", sa.Integer, comment="ingest_log.id of the delivery that superseded this one"),
+    sa.Column("note", sa.Text, comment="operator's reason (supersede, invalidation)"),
     sa.CheckConstraint(
         "status IN ('running', 'ok', 'failed', 'noop', 'superseded')", name="status"
     ),
     sa.Index("ix_ingest_log_source_sha256", "source", "sha256"),
     sa.Index("ix_ingest_log_source_file_or_url", "source", "file_or_url"),
+    sa.Index("ix_ingest_log_source_delivery_id", "source", "delivery_id"),
 )
 
 series = sa.Table(
@@ -173,6 +192,36 @@ reading = sa.Table(
     # ingest (supersede) is bounded by the old ingest's period instead
     sa.PrimaryKeyConstraint("time", "series_id", name="pk_reading"),
     sqlite_with_rowid=False,
+)
+
+reading_delivery = sa.Table(
+    "reading_delivery", metadata,
+    sa.Column("time", UtcTime(), nullable=False, comment="END of the averaging hour"),
+    sa.Column("series_id", sa.Integer, nullable=False),
+    sa.Column("ingest_id", sa.Integer, nullable=False, comment="the delivery (ingest_log.id) that provides it"),
+    sa.Column("value", sa.Float, comment="NULL = the delivery reports it missing"),
+    sa.Column("flag", sa.Text),
+    # every delivery's reading EXCEPT the one shown in `reading` (reading.ingest_id): a first
+    # delivery of new hours (the bulk COPY path) writes nothing here
+    sa.PrimaryKeyConstraint("time", "series_id", "ingest_id", name="pk_reading_delivery"),
+    sqlite_with_rowid=False,
+)
+
+reading_history = sa.Table(
+    "reading_history", metadata,
+    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+    sa.Column("series_id", sa.Integer, nullable=False),
+    sa.Column("time", UtcTime(), nullable=False),
+    sa.Column("value", sa.Float, comment="the value the store showed before"),
+    sa.Column("flag", sa.Text),
+    sa.Column("ingest_id", sa.Integer, comment="delivery of the value shown before"),
+    sa.Column("new_ingest_id", sa.Integer, comment="delivery shown afterwards; NULL: the reading was removed"),
+    sa.Column("cause", sa.Text, nullable=False, comment="why: superseded by ingest N, invalidated on audit: ..."),
+    sa.Column("by_ingest_id", sa.Integer, nullable=False,
+              comment="ingest_log.id of the operation (superseding ingest or audit entry)"),
+    sa.Column("changed_at", UtcTime(), nullable=False),
+    sa.Index("ix_reading_history_series_id_time", "series_id", "time"),
+    sa.Index("ix_reading_history_by_ingest_id", "by_ingest_id"),
 )
 
 daily_stat = sa.Table(

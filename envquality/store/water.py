@@ -22,6 +22,7 @@ nothing and the functions return 0 written rows.  Times go through
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Sequence, cast
 
 import numpy as np
@@ -33,7 +34,7 @@ from envquality.store import schema as S
 from envquality.store.engine import dialect_insert, is_postgres
 
 __all__ = ["sync_water_sources", "upsert_water_samples", "read_water_samples", "store_classes",
-           "read_classes", "DEFAULT_BATCH_ROWS"]
+           "read_classes", "DEFAULT_BATCH_ROWS", "WaterLoad", "load_water", "source_rows"]
 
 #: Rows per executemany batch.
 DEFAULT_BATCH_ROWS = 20_000
@@ -103,19 +104,24 @@ def _times(s: pd.Series) -> pd.Series:
 
 # ------------------------------------------------------------------ sources
 def sync_water_sources(engine: sa.Engine, registry_frame: pd.DataFrame | None = None) -> int:
-    """Upsert the water-source registry into ``water_source``.
+    """Upsert the water-source registry into ``water_source`` (see :func:`source_rows`)."""
+    with engine.begin() as conn:
+        return _sync_sources(conn, source_rows(registry_frame))
+
+
+def source_rows(registry_frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Rows of ``water_source`` for a registry.
 
     Parameters
     ----------
-    engine : sqlalchemy.Engine
     registry_frame : pandas.DataFrame, optional
         As :func:`envquality.water.load_water_sources` returns it (default:
         the packaged, simulated Gansu registry).
 
     Returns
     -------
-    int
-        Sources inserted or changed (0 when the store already matches).
+    pandas.DataFrame
+        Columns of ``water_source``.
     """
     if registry_frame is None:
         from envquality.water.registry import load_water_sources
@@ -147,9 +153,11 @@ def sync_water_sources(engine: sa.Engine, registry_frame: pd.DataFrame | None = 
     })
     if df["id"].duplicated().any():
         raise ValueError(f"duplicate source ids in the registry: {df['id'][df['id'].duplicated()].tolist()[:3]}")
-    cols = [c for c in df.columns if c != "id"]
-    with engine.begin() as conn:
-        return _upsert(conn, S.water_source, df, compare=cols)
+    return df
+
+
+def _sync_sources(conn: sa.Connection, df: pd.DataFrame) -> int:
+    return _upsert(conn, S.water_source, df, compare=[c for c in df.columns if c != "id"])
 
 
 # ------------------------------------------------------------------ samples
@@ -257,13 +265,13 @@ class _nullctx:
 
 
 # ------------------------------------------------------------------ classes
-def store_classes(engine: sa.Engine, classified_frame: pd.DataFrame, method: str = "2011") -> int:
+def store_classes(engine: sa.Engine | sa.Connection, classified_frame: pd.DataFrame, method: str = "2011") -> int:
     """Upsert per-sampling classes into ``water_class``; returns rows inserted or changed.
 
     ``classified_frame`` is :func:`envquality.water.classify_samples` output
     (``source, sampled_at, water_class, compliant, deciding, max_multiple``).
     ``computed_at`` only changes when a class, flag, deciding set or multiple
-    does.
+    does.  Given a Connection, it writes inside the caller's transaction.
     """
     c = classified_frame
     for col in ("source", "sampled_at", "water_class", "compliant"):
@@ -284,6 +292,9 @@ def store_classes(engine: sa.Engine, classified_frame: pd.DataFrame, method: str
     })
     if df.duplicated(["source_id", "sampled_at"]).any():
         raise ValueError("duplicate (source, sampled_at) samplings in the classified frame")
+    if isinstance(engine, sa.Connection):
+        return _upsert(engine, S.water_class, df,
+                       compare=["water_class", "compliant", "deciding", "max_multiple"], also_set=["computed_at"])
     with engine.begin() as conn:
         return _upsert(conn, S.water_class, df,
                        compare=["water_class", "compliant", "deciding", "max_multiple"], also_set=["computed_at"])
@@ -307,3 +318,96 @@ def read_classes(engine: sa.Engine, method: str = "2011") -> pd.DataFrame:
     df["max_multiple"] = pd.to_numeric(df["max_multiple"]).astype("float64")
     return df
 
+
+
+# ------------------------------------------------------------------ one load
+@dataclass
+class WaterLoad:
+    """Outcome of :func:`load_water` (counts in samples, i.e. sampling × parameter rows)."""
+
+    ingest_id: int
+    status: str
+    sources_written: int = 0
+    samples: int = 0
+    written: int = 0
+    quarantined: int = 0
+    unregistered: int = 0
+    samplings: int = 0
+    classes_written: int = 0
+
+
+def _unregistered(samples: pd.DataFrame, registry: pd.DataFrame, origin: pd.DataFrame | None,
+                  name: str) -> tuple[np.ndarray, pd.DataFrame]:
+    """Mask of samples whose source is not in the registry, and their quarantine rows."""
+    known = set(registry["id"].astype(str))
+    bad = ~samples["source"].astype(str).isin(known)
+    o = origin if origin is not None and len(origin) == len(samples) else pd.DataFrame(
+        {"line": [None] * len(samples), "raw": [None] * len(samples)})
+    o = o.set_axis(samples.index)
+    src = samples["source"].astype(str)[bad]
+    rej = pd.DataFrame({"file": name, "line": o["line"][bad], "field": "source",
+                        "reason": "source id " + src.map(repr) + " is not in the water-source registry",
+                        "raw": o["raw"][bad]})
+    return bad.to_numpy(), rej
+
+
+def load_water(engine: sa.Engine, samples: pd.DataFrame, registry: pd.DataFrame, *, source: str, name: str,
+               sha256: str | None = None, rejected: pd.DataFrame | None = None,
+               origin: pd.DataFrame | None = None, rows_in: int | None = None, include_cod: bool = False,
+               method: str = "2011") -> WaterLoad:
+    """Store one water load atomically: registry, samples, quarantine and classes in ONE transaction.
+
+    Samples of sources missing from the registry are not stored: they go to
+    ``quarantine`` with the reader's rejects (file, line, field, reason, raw
+    text).  If anything fails, nothing of the load is committed and its
+    ``ingest_log`` row (committed first as ``running``) becomes ``failed``.
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        Tidy samples (:func:`envquality.iotools.water.read_water_samples` data).
+    registry : pandas.DataFrame
+        Water-source registry (:func:`envquality.water.load_water_sources`).
+    source, name, sha256 :
+        ``ingest_log.source``, file name and digest of the raw input.
+    rejected : pandas.DataFrame, optional
+        The reader's rejects (:data:`envquality.iotools.common.REJECT_COLUMNS`).
+    origin : pandas.DataFrame, optional
+        ``line`` and ``raw`` of each sample row (reader ``meta["row_origin"]``).
+    """
+    from envquality.store.ingest import _insert_quarantine
+    from envquality.store.provenance import lock_store_writes
+    from envquality.water.classify import classify_samples
+
+    with engine.begin() as conn:
+        iid = conn.execute(sa.insert(S.ingest_log).values(
+            source=source, file_or_url=name, sha256=sha256, status="running", started_at=S.utcnow(),
+        ).returning(S.ingest_log.c.id)).scalar_one()
+    res = WaterLoad(int(iid), "running")
+    try:
+        bad, unreg = _unregistered(samples, registry, origin, name)
+        good = samples.loc[~bad]
+        classified: Any = (classify_samples(good, registry=registry, include_cod=include_cod) if len(good) else
+                           pd.DataFrame({c: [] for c in ("source", "sampled_at", "water_class", "compliant")}))
+        rej = pd.concat([r for r in (rejected, unreg) if r is not None and len(r)], ignore_index=True) \
+            if (rejected is not None and len(rejected)) or len(unreg) else None
+        with engine.connect() as conn:
+            conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                lock_store_writes(conn)
+                res.sources_written = _sync_sources(conn, source_rows(registry))
+                res.written = upsert_water_samples(conn, good, ingest_id=iid)
+                res.classes_written = store_classes(conn, classified, method=method)
+                res.quarantined = _insert_quarantine(conn, rej, iid, source, name)
+                res.samples, res.unregistered, res.samplings = len(good), int(bad.sum()), len(classified)
+                res.status = "ok" if res.written or res.quarantined else "noop"
+                conn.execute(sa.update(S.ingest_log).where(S.ingest_log.c.id == iid).values(
+                    status=res.status, finished_at=S.utcnow(), rows_in=rows_in if rows_in is not None else
+                    len(samples) + (0 if rejected is None else len(rejected)), rows_ok=len(good),
+                    rows_rejected=res.quarantined, rows_written=res.written))
+        return res
+    except BaseException as exc:
+        with engine.begin() as conn:
+            conn.execute(sa.update(S.ingest_log).where(S.ingest_log.c.id == iid).values(
+                status="failed", finished_at=S.utcnow(), error=f"{type(exc).__name__}: {exc}"[:4000]))
+        raise

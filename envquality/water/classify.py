@@ -67,6 +67,7 @@ __all__ = [
     "WaterClassResult", "classify_surface", "classify_groundwater", "classify_samples",
     "parse_qualified", "normalize_source_type", "to_wide", "SURFACE_PARAMETERS",
     "GROUNDWATER_PARAMETERS", "ALL_PARAMETERS", "PARAMETER_INFO", "BELOW_DL", "REL_TOL", "class_label",
+    "required_parameters", "MIN_REQUIRED_FRACTION",
 ]
 
 #: Relative tolerance of limit comparisons (float error of unit conversion only).
@@ -460,6 +461,51 @@ def _classify_core(w: _Wide, st: np.ndarray, *, include_cod: bool, groundwater_s
     return cols, mats
 
 
+#: Share of the required parameters a sampling must have measured to be judged compliant (envquality's
+#: policy: a sampling of pH and dissolved oxygen alone says nothing about metals or nutrients).
+MIN_REQUIRED_FRACTION = 0.8
+
+
+def required_parameters(source_type: str, *, include_cod: bool = False,
+                        groundwater_set: Iterable[str] = gw.DEFAULT_GROUNDWATER_SET) -> tuple[str, ...]:
+    """Parameters a drinking-water sampling is expected to measure.
+
+    Surface sources: the items GB 3838-2002 Table 1 classes under the 2011
+    method (环办〔2011〕22号: without water temperature, total nitrogen and
+    fecal coliforms; COD only with ``include_cod``) and the five Table 2
+    items for drinking-water sources.  Groundwater: the indices of
+    ``groundwater_set`` (GB/T 14848-2017 Table 1).
+
+    References
+    ----------
+    .. [1] GB 3838-2002 §4, Tables 1–2.
+    .. [2] 环办〔2011〕22号《地表水环境质量评价办法（试行）》 §3.
+    .. [3] GB/T 14848-2017 Table 1.
+    """
+    if normalize_source_type(source_type) == "groundwater":
+        return tuple(groundwater_set)
+    t1 = tuple(k for k in gb.ASSESSED_2011 if include_cod or k != "cod")
+    return t1 + tuple(gb.TABLE2)
+
+
+def _coverage(w: _Wide, st: np.ndarray, *, include_cod: bool,
+              groundwater_set: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per sampling: number of required parameters and how many of them were measured."""
+    measured = ~np.isnan(w.value) | w.below
+    col = {p: j for j, p in enumerate(w.params)}
+    n_req = np.zeros(len(st), np.int64)
+    n_meas = np.zeros(len(st), np.int64)
+    for kind in ("river", "lake", "groundwater"):
+        rows = st == kind
+        if not rows.any():
+            continue
+        req = required_parameters(kind, include_cod=include_cod, groundwater_set=groundwater_set)
+        idx = [col[p] for p in req if p in col]
+        n_req[rows] = len(req)
+        n_meas[rows] = measured[np.ix_(rows, idx)].sum(axis=1) if idx else 0
+    return n_req, n_meas
+
+
 # --------------------------------------------------------------------------- public frame API
 @overload
 def classify_samples(
@@ -526,7 +572,15 @@ def classify_samples(
         no Table 2 item was measured), ``compliant`` (Class I–III and Table 2
         met), ``deciding`` (``|``-joined items at the sampling's class),
         ``exceeding`` (items above Class III / Table 2), ``max_multiple`` and
-        ``max_multiple_parameter``, ``n_assessed``.  ``attrs`` lists
+        ``max_multiple_parameter``, ``n_assessed``, ``n_required`` and
+        ``n_measured`` (:func:`required_parameters` and how many of them have
+        a value or a below-detection result), ``sufficient`` (at least
+        :data:`MIN_REQUIRED_FRACTION` of them measured), ``compliant`` (no
+        measured item beyond Class III or Table 2) and ``verdict``:
+        ``non-compliant`` (an item exceeds: proven whatever else is missing),
+        ``compliant`` (none exceeds and the sampling is sufficient) or
+        ``insufficient`` (none exceeds, but too few required items were
+        measured to call it compliant).  ``attrs`` lists
         ``ignored_parameters`` (unknown keys, e.g. Table 3 items).
 
     Examples
@@ -569,7 +623,12 @@ def classify_samples(
     labels = np.array(["", "I", "II", "III", "IV", "V", "劣V"], dtype=object)
     out["class_label"] = labels[wc]
     out["table2_pass"] = cols["table2_pass"]
+    n_req, n_meas = _coverage(w, st, include_cod=include_cod, groundwater_set=groundwater_set)
+    out["n_required"], out["n_measured"] = n_req, n_meas
+    out["sufficient"] = n_meas >= np.ceil(MIN_REQUIRED_FRACTION * n_req - 1e-9)
     out["compliant"] = (wc >= 1) & (wc <= 3) & cols["table2_pass"]
+    out["verdict"] = np.where(~out["compliant"].to_numpy(bool), "non-compliant",
+                              np.where(out["sufficient"].to_numpy(bool), "compliant", "insufficient"))
     for k in ("deciding", "exceeding", "max_multiple", "max_multiple_parameter", "n_assessed"):
         out[k] = cols[k]
     out.attrs["ignored_parameters"] = list(w.ignored)

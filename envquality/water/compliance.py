@@ -2,7 +2,11 @@
 
 A sampling complies when its class is I–III and every measured GB 3838
 Table 2 item meets its limit (``compliant`` of
-:func:`envquality.water.classify.classify_samples`; standards.md §5.5).
+:func:`envquality.water.classify.classify_samples`; standards.md §5.5) **and**
+it measured enough of the required parameters (``sufficient``); a sampling
+without exceedance that measured too few is not assessed (counted in
+``n_insufficient_samplings``): a file with only pH and dissolved oxygen
+gives no ratio, never 100 %.
 Three ratios, each compared with
 :data:`envquality.targets.DRINKING_WATER_TARGET` (96.85 %):
 
@@ -106,8 +110,11 @@ def source_compliance(classified: pd.DataFrame, registry: pd.DataFrame, period: 
     pandas.DataFrame
         One row per registry source: ``id``, ``city_code``, ``city``,
         ``level``, ``source_type``, ``supply_m3_per_day``, ``n_samplings``,
-        ``n_compliant``, ``assessed`` (≥ 1 sampling), ``compliant`` (assessed
-        and compliant in every sampling), ``worst_class`` (Int8).
+        ``n_compliant``, ``n_insufficient`` (samplings not assessed because
+        they measured too few of the required parameters; see
+        :func:`envquality.water.classify.required_parameters`), ``assessed``
+        (≥ 1 sufficient sampling), ``compliant`` (assessed and compliant in
+        every sufficient sampling), ``worst_class`` (Int8).
     """
     sel = select_period(classified, period)
     ids = registry["id"].astype(str)
@@ -115,6 +122,14 @@ def source_compliance(classified: pd.DataFrame, registry: pd.DataFrame, period: 
     unknown = ~src.isin(set(ids))
     if unknown.any():
         raise ValueError(f"samplings of sources missing from the registry: {sorted(set(src[unknown]))[:10]}")
+    if "sufficient" in sel:
+        # a sampling that measured too few required parameters cannot be called compliant: not assessed
+        # (an exceedance it did measure still counts: non-compliance is proven)
+        unsure = (sel["compliant"].to_numpy(bool) & ~sel["sufficient"].to_numpy(bool))
+        insufficient = sel.loc[unsure, "source"].astype(str).value_counts()
+        sel, src = sel.loc[~unsure], src[~unsure]
+    else:
+        insufficient = pd.Series(dtype="int64")
     g = pd.DataFrame({"source": src.to_numpy(), "ok": sel["compliant"].to_numpy(bool)})
     if "water_class" in sel:
         g["cls"] = pd.to_numeric(sel["water_class"], errors="coerce").to_numpy()
@@ -126,6 +141,7 @@ def source_compliance(classified: pd.DataFrame, registry: pd.DataFrame, period: 
     out = out.join(agg, on="id")
     out["n_samplings"] = out["n_samplings"].fillna(0).astype(np.int64)
     out["n_compliant"] = out["n_compliant"].fillna(0).astype(np.int64)
+    out["n_insufficient"] = out["id"].map(insufficient).fillna(0).astype(np.int64)
     out["assessed"] = out["n_samplings"] > 0
     out["compliant"] = out["assessed"] & (out["n_compliant"] == out["n_samplings"])
     wc = pd.to_numeric(out["worst_class"], errors="coerce") if "worst_class" in out else pd.Series(np.nan, index=out.index)
@@ -161,7 +177,9 @@ def compliance_ratios(
         ``period``, ``method`` (:data:`METHODS`), ``label_zh``, ``label_en``,
         ``numerator``, ``denominator`` (counts, or m³/d for ``volume``),
         ``ratio_pct`` (NaN when nothing was assessed), ``target_pct``,
-        ``meets_target``, ``n_sources`` (assessed), ``n_unassessed``.
+        ``meets_target``, ``n_sources`` (assessed), ``n_unassessed``,
+        ``n_insufficient_samplings`` (not assessed: too few required
+        parameters measured).
         Cities in registry order, then the province.
     """
     p = parse_period(period)
@@ -173,6 +191,7 @@ def compliance_ratios(
         "smp_ok": sc["n_compliant"], "smp_n": sc["n_samplings"],
         "vol_ok": np.where(sc["compliant"], vol, 0.0), "vol_n": np.where(sc["assessed"], vol, 0.0),
         "unassessed": (~sc["assessed"]).astype(np.int64),
+        "insufficient": sc["n_insufficient"].astype(np.int64),
     })
     by_city = base.groupby(["city_code", "city"], sort=False).sum(numeric_only=True).reset_index()
     by_city["scope"] = "city"
@@ -189,6 +208,7 @@ def compliance_ratios(
         part["denominator"] = tab[den].astype("float64").to_numpy()
         part["n_sources"] = tab["src_n"].astype(np.int64).to_numpy()
         part["n_unassessed"] = tab["unassessed"].astype(np.int64).to_numpy()
+        part["n_insufficient_samplings"] = tab["insufficient"].astype(np.int64).to_numpy()
         part["_order"] = np.arange(len(tab))
         rows.append(part)
     out = pd.concat(rows, ignore_index=True)
@@ -201,5 +221,5 @@ def compliance_ratios(
     out = out.sort_values(["_order", "method"], key=lambda s: s if s.name == "_order" else s.map(
         {m: i for i, m in enumerate(METHODS)}), kind="stable").drop(columns="_order")
     cols = ["scope", "city_code", "city", "period", "method", "label_zh", "label_en", "numerator", "denominator",
-            "ratio_pct", "target_pct", "meets_target", "n_sources", "n_unassessed"]
+            "ratio_pct", "target_pct", "meets_target", "n_sources", "n_unassessed", "n_insufficient_samplings"]
     return out.loc[:, cols].reset_index(drop=True)

@@ -13,9 +13,9 @@ from envquality.store.bulk import read_readings, readings_checksum, upsert_readi
 from . import make_frame
 
 
-def _count(engine) -> int:
+def _count(engine, table=S.reading) -> int:
     with engine.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(S.reading)).scalar_one()
+        return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
 
 
 def test_upsert_is_idempotent(store):
@@ -25,12 +25,18 @@ def test_upsert_is_idempotent(store):
     assert (s1.rows, s1.written, s1.chunks) == (len(f), len(f), -(-len(f) // 100))
     before = read_readings(store, with_provenance=True)
     with store.begin() as conn:
-        s2 = upsert_readings(conn, f, 2, "other", chunk_rows=100)
+        s2 = upsert_readings(conn, f, 1, "src", chunk_rows=100)
     assert s2.written == 0
     after = read_readings(store, with_provenance=True)
     pd.testing.assert_frame_equal(before, after)
     assert set(after["ingest_id"]) == {1}
     assert s1.direct_chunks == s1.chunks and s2.direct_chunks == 0  # fast path, then merge
+    assert _count(store, S.reading_delivery) == 0
+    # the same values from a second delivery: nothing changes in reading, the second is recorded beside
+    with store.begin() as conn:
+        assert upsert_readings(conn, f, 2, "other", chunk_rows=100).written == 0
+    assert set(read_readings(store, with_provenance=True)["ingest_id"]) == {1}
+    assert _count(store, S.reading_delivery) == len(f)
 
 
 def test_conflicting_values_update(store):
@@ -41,19 +47,18 @@ def test_conflicting_values_update(store):
     g.loc[[0, 3], "value"] = [999.5, np.nan]
     with store.begin() as conn:
         s = upsert_readings(conn, g, 2, "b")
-    assert s.written == 2
+    assert s.written == 1  # the changed value; equal values are recorded beside, NaN does not overwrite
     back = read_readings(store, with_provenance=True)
     assert _count(store) == len(f)
     key = ["station", "time", "pollutant"]
-    m = back.merge(g, on=key, suffixes=("", "_in"))
-    pd.testing.assert_series_equal(m["value"], m["value_in"], check_names=False)
     changed = back.set_index(key).loc[[tuple(g.loc[i, key]) for i in (0, 3)]]
-    assert list(changed["ingest_id"]) == [2, 2]
-    assert np.isnan(changed["value"].iloc[1])
-    # NaN is stored as NULL and back to a value is an update too
+    assert list(changed["ingest_id"]) == [2, 1]
+    # a later value replaces; a later MISSING never overwrites the stored value
+    assert list(changed["value"]) == [999.5, f.loc[3, "value"]]
     with store.begin() as conn:
-        assert upsert_readings(conn, g, 3, "c").written == 0
-        assert upsert_readings(conn, f, 3, "c").written == 2
+        assert upsert_readings(conn, g, 2, "b").written == 0  # the same delivery again
+        assert upsert_readings(conn, f, 1, "a").written == 0  # an earlier delivery does not win late
+    assert read_readings(store).set_index(key).loc[tuple(g.loc[0, key]), "value"] == 999.5
 
 
 def test_streaming_iterator_of_frames(store):
@@ -81,7 +86,7 @@ def test_flag_column_and_exact_floats(store):
     assert list(back["value"]) == list(f["value"])  # bit-exact through CSV/COPY
     assert [None if pd.isna(x) else x for x in back["flag"]] == ["H", None, "R,\"q\""]
     with store.begin() as conn:
-        assert upsert_readings(conn, f, 2, "s").written == 0
+        assert upsert_readings(conn, f, 1, "s").written == 0
         assert upsert_readings(conn, f.assign(flag="X"), 2, "s").written == 3
 
 
@@ -150,7 +155,7 @@ def test_upsert_daily_values_idempotent_with_takeover(store):
     with store.begin() as conn:
         assert upsert_daily_values(conn, d, 1, "reported:x") == 2
         assert upsert_daily_values(conn, d, 2, "reported:x") == 0
-        assert upsert_daily_values(conn, d, 3, "reported:x", takeover_ingest_id=1) == 2
+        assert upsert_daily_values(conn, d, 3, "reported:x", takeover_ingest_ids=[1]) == 2
     with store.connect() as conn:
         rows = conn.execute(sa.select(S.daily_stat).order_by(S.daily_stat.c.date)).mappings().all()
     assert [(r["entity_kind"], r["indicator"], r["value"], r["reason"], r["ingest_id"]) for r in rows] == [

@@ -73,9 +73,9 @@ def test_corrected_file_supersedes(store, tmp_path):
     g.loc[0, "value"] = 555.0
     g = g[~((g["station"] == "S0001") & (g["pollutant"] == "o3"))]  # o3 of S0001 withdrawn in the correction
     write_tidy_csv(g, path)
-    r2 = ingest_file(store, path, read_tidy_csv, "cnemc", archive_root=tmp_path / "raw")
+    r2 = ingest_file(store, path, read_tidy_csv, "cnemc", archive_root=tmp_path / "raw", supersedes=r1.ingest_id)
     assert r2.status == "ok" and r2.supersedes_id == r1.ingest_id
-    assert r2.rows_superseded == 24 and r2.rows_written == len(g)  # 1 changed + taken over
+    assert r2.rows_superseded == 24 and r2.rows_written == 1  # the changed value (the rest: equal, beside)
 
     back = read_readings(store, with_provenance=True)
     mine = back[back["station"].str.startswith("S")].reset_index(drop=True)
@@ -94,11 +94,11 @@ def test_corrected_file_supersedes(store, tmp_path):
     # both raw versions stay archived
     with store.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(S.raw_archive)).scalar_one() == 3
-    # the correction again: noop; the original again: it supersedes back
+    # the correction again: noop; the original again: a new, later delivery (no supersede by name)
     assert ingest_file(store, path, read_tidy_csv, "cnemc", archive_root=tmp_path / "raw").status == "noop"
     write_tidy_csv(f, path, bad_lines=BAD[:1])
     r3 = ingest_file(store, path, read_tidy_csv, "cnemc", archive_root=tmp_path / "raw")
-    assert r3.status == "ok" and r3.supersedes_id == r2.ingest_id and r3.rows_written == len(f)
+    assert r3.status == "ok" and r3.supersedes_id is None and r3.rows_written == 1 + 24  # 555 back; S0001 o3
     assert len(read_readings(store)) == len(f) + 144
 
 
@@ -151,3 +151,27 @@ def test_bytes_input_and_run_ingest(store, tmp_path):
     s2 = run_ingest(store, "src", [tmp_path / "missing.csv"], read_tidy_csv, progress=False,
                     archive_root=tmp_path / "raw")
     assert s2.failed == 1 and "missing.csv" in s2.errors[0][0]
+
+
+def test_known_bytes_are_not_parsed_and_seeded_inputs_not_generated(store, tmp_path):
+    """Issue 8 item 5: a rerun recognises an ingested input by its hash before parsing (or by a name that fixes
+    the bytes of a seeded simulation, before producing them)."""
+    from envquality.store.ingest import RawInput
+
+    path = write_tidy_csv(make_frame(1, 3), tmp_path / "a.csv")
+    calls = {"read": 0, "gen": 0}
+
+    def counting_reader(p):
+        calls["read"] += 1
+        return read_tidy_csv(p)
+
+    def gen():
+        calls["gen"] += 1
+        return path.read_bytes()
+
+    for _ in range(2):
+        ingest_file(store, path, counting_reader, "src", archive_root=tmp_path / "raw")
+        run_ingest(store, "sim", [RawInput("sim_seed0_20240101.csv", gen, name_fixes_bytes=True)], counting_reader,
+                   progress=False, archive_root=tmp_path / "raw")
+    assert calls == {"read": 2, "gen": 1}
+    assert [e["status"] for e in _log(store)] == ["ok", "ok", "noop", "noop"]

@@ -18,8 +18,8 @@ import pytest
 def test_upgrade_from_scratch_matches_metadata(fresh_store, kind):
     with fresh_store(kind, migrate=False) as engine:
         assert current_revision(engine) is None
-        assert upgrade_to_head(engine) == "0003"
-        assert upgrade_to_head(engine) == "0003"  # idempotent
+        assert upgrade_to_head(engine) == "0004"
+        assert upgrade_to_head(engine) == "0004"  # idempotent
         insp = sa.inspect(engine)
         assert set(insp.get_table_names()) == set(TABLE_NAMES) | {"alembic_version"}
         for table in metadata.sorted_tables:
@@ -35,3 +35,20 @@ def test_upgrade_from_scratch_matches_metadata(fresh_store, kind):
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
         assert diff == [], diff
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_0004_downgrades_and_upgrades_again(fresh_store, kind):
+    from alembic import command
+
+    from envquality.store import alembic_config
+
+    with fresh_store(kind) as engine:
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(connection=conn), "0003")
+        assert current_revision(engine) == "0003"
+        names = set(sa.inspect(engine).get_table_names())
+        assert "reading_delivery" not in names and "reading_history" not in names
+        assert "delivery_id" not in {c["name"] for c in sa.inspect(engine).get_columns("ingest_log")}
+        assert upgrade_to_head(engine) == "0004"
+        assert {"reading_delivery", "reading_history"} <= set(sa.inspect(engine).get_table_names())

@@ -37,6 +37,7 @@ def test_three_ways_annual_and_monthly(reg):
                  {"c": lambda m: 3.0, "d": lambda m: 25.0 if m in ("2020-07", "2020-08") else 3.0})
     cls = classify_samples(s, registry=reg)
     assert len(cls) == 48
+    cls["sufficient"] = True  # the ratio arithmetic; coverage is tested in test_too_few_parameters_*
     r = compliance_ratios(cls, reg, "2020")
     prov = r[r.scope == "province"].set_index("method")
     # sources: a, c compliant all year; b fails July; d fails July+August
@@ -65,7 +66,7 @@ def test_table2_failure_breaks_compliance_and_target_edge(reg):
     fe = pd.DataFrame({"source": big["id"], "sampled_at": pd.Timestamp("2020-05-10", tz="Asia/Shanghai"),
                        "parameter": "fe", "value": np.where(np.arange(n) < 1937, 0.3, 0.31)})
     s = pd.concat([fe, fe.assign(parameter="nh3n", value=0.1)], ignore_index=True)
-    cls = classify_samples(s, registry=big)
+    cls = classify_samples(s, registry=big).assign(sufficient=True)  # ratio arithmetic, not coverage
     assert cls["compliant"].sum() == 1937 and (cls["water_class"] == 1).all()
     r = compliance_ratios(cls, big, "2020").query("scope == 'province'").set_index("method")
     assert r.loc["sources", "ratio_pct"] == pytest.approx(96.85) and r.loc["sources", "meets_target"]
@@ -76,7 +77,7 @@ def test_table2_failure_breaks_compliance_and_target_edge(reg):
 
 def test_unassessed_sources_and_period_selection(reg):
     s = _samples(["2020-01", "2021-01"], {"a": lambda m: 0.3}, {})
-    cls = classify_samples(s, registry=reg)
+    cls = classify_samples(s, registry=reg).assign(sufficient=True)  # period selection, not coverage
     assert len(select_period(cls, 2020)) == 1 and len(select_period(cls, "2021-01")) == 1
     sc = source_compliance(cls, reg, "2020")
     assert sc.set_index("id")["assessed"].to_dict() == {"a": True, "b": False, "c": False, "d": False}
@@ -94,3 +95,21 @@ def test_unknown_source_rejected(reg):
     cls = classify_samples(s, source_type="river")
     with pytest.raises(ValueError, match="zzz"):
         compliance_ratios(cls, reg, "2020")
+
+
+def test_too_few_parameters_never_give_100_percent(reg):
+    """Only pH and DO measured: no sampling can be called compliant, no ratio is 100 %."""
+    t = pd.Timestamp("2020-06-10 10:00", tz="Asia/Shanghai")
+    s = pd.DataFrame({"source": ["a", "a", "b", "b"], "sampled_at": [t] * 4, "parameter": ["ph", "do"] * 2,
+                      "value": [7.5, 8.0, 7.2, 7.9]})
+    cls = classify_samples(s, registry=reg)
+    # surface: 20 items of GB 3838 Table 1 under the 2011 method without COD + 5 Table 2 items
+    assert cls["n_required"].tolist() == [25, 25] and cls["n_measured"].tolist() == [2, 2]
+    assert cls["verdict"].tolist() == ["insufficient", "insufficient"]
+    r = compliance_ratios(cls, reg, "2020-06")
+    prov = r[r.scope == "province"].set_index("method")
+    assert np.isnan(prov["ratio_pct"]).all() and (prov["n_insufficient_samplings"] == 2).all()
+    # an exceedance among the few measured items is still a proven non-compliance
+    s.loc[1, "value"] = 1.0  # DO 1 mg/L: worse than Class V
+    r = compliance_ratios(classify_samples(s, registry=reg), reg, "2020-06")
+    assert r[r.scope == "province"].set_index("method").loc["samplings", "ratio_pct"] == 0.0
