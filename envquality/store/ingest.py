@@ -56,7 +56,7 @@ from envquality.iotools.common import REJECT_COLUMNS
 from envquality.store import schema as S
 from envquality.store.archive import archive_raw, default_archive_root
 from envquality.store.bulk import DEFAULT_CHUNK_ROWS, UpsertStats, upsert_daily_values, upsert_readings
-from envquality.store.engine import is_postgres
+from envquality.store.engine import dialect_insert, is_postgres
 from envquality.store.provenance import delivery_series, lock_store_writes, supersede_delivery
 
 __all__ = ["IngestResult", "IngestSummary", "RawInput", "SupersedeError", "ingest_file", "run_ingest", "Reader",
@@ -208,11 +208,7 @@ def _log_update(conn: sa.Connection, ingest_id: int, **values) -> None:
 
 
 def _insert_ignore(conn: sa.Connection, table: sa.Table, row: dict) -> None:
-    if is_postgres(conn):
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    conn.execute(insert(table).values(**row).on_conflict_do_nothing())
+    conn.execute(dialect_insert(conn, table).values(**row).on_conflict_do_nothing())
 
 
 def quarantine_records(rejected: pd.DataFrame, ingest_id: int | None, source: str,

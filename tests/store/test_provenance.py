@@ -12,7 +12,7 @@ from envquality.store.bulk import read_readings
 from envquality.store.ingest import SupersedeError, ingest_file
 from envquality.store.provenance import invalidate_readings
 
-from . import make_frame, read_tidy_csv, store, write_tidy_csv  # noqa: F401  (fixture)
+from . import make_frame, read_tidy_csv, write_tidy_csv
 
 KEY = ["station", "time", "pollutant"]
 

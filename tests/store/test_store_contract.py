@@ -23,7 +23,7 @@ from envquality.store.bulk import read_readings
 from envquality.store.ingest import ingest_file
 from envquality.store.provenance import invalidate_readings
 
-from . import read_tidy_csv, store  # noqa: F401  (fixture)
+from . import read_tidy_csv
 
 STATIONS = ("S0", "S1")
 HOURS = pd.date_range("2024-01-01 01:00", periods=3, freq="h", tz="Asia/Shanghai")

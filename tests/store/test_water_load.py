@@ -15,7 +15,6 @@ from envquality.store import make_engine
 from envquality.store.water import load_water
 from envquality.water import load_water_sources
 
-from . import store  # noqa: F401  (fixture)
 
 HEADER = "source,sampled_at,parameter,value,unit\n"
 
