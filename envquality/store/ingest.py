@@ -56,7 +56,7 @@ from envquality.iotools.common import REJECT_COLUMNS
 from envquality.store import schema as S
 from envquality.store.archive import archive_raw, default_archive_root
 from envquality.store.bulk import DEFAULT_CHUNK_ROWS, UpsertStats, upsert_daily_values, upsert_readings
-from envquality.store.engine import dialect_insert, is_postgres
+from envquality.store.engine import dialect_insert
 from envquality.store.provenance import delivery_series, lock_store_writes, supersede_delivery
 
 __all__ = ["IngestResult", "IngestSummary", "RawInput", "SupersedeError", "ingest_file", "run_ingest", "Reader",

@@ -25,7 +25,6 @@ from envquality.store.bulk import readings_checksum
 from envquality.store.ingest import run_ingest
 from envquality.store.replay import replay_quarantine
 
-from . import store  # noqa: F401  (fixture: SQLite and PostgreSQL)
 
 DATA = Path(__file__).parents[1] / "data" / "pm25in"
 
