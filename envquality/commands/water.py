@@ -60,10 +60,13 @@ def _assess(args: argparse.Namespace) -> dict:
         from envquality.iotools.water import read_water_samples
 
         res = read_water_samples(args.samples)
-        samples = res.data
+        samples, rejected, _ = _gate_samples(res.data, None, None, str(args.samples))
         if len(res.rejected):
             notes.append(f"{len(res.rejected)} input rows rejected (first: line {res.rejected['line'].iloc[0]}: "
                          f"{res.rejected['reason'].iloc[0]})")
+        n_gated = len(rejected) if rejected is not None else 0
+        if n_gated:
+            notes.append(f"{n_gated} sample values excluded by the quality gate (first: {rejected['reason'].iloc[0]})")
         simulated = False
     elif getattr(args, "db", None):
         import pandas as pd

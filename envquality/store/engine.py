@@ -190,10 +190,12 @@ def open_store(url: str | sa.URL | None = None, *, create: bool = False, **kwarg
             upgrade_to_head(engine)
             return engine
         revision, head = current_revision(engine), head_revision()
-    except sa.exc.OperationalError as exc:
+    except sa.exc.DBAPIError as exc:
+        from envquality.store.errors import describe_store_error
+
         engine.dispose()
         reason = str(exc.orig if exc.orig is not None else exc).strip().splitlines()[0]
-        raise StoreNotReady(f"cannot open the store {shown}: {reason}") from None
+        raise StoreNotReady(describe_store_error(exc, u) or f"cannot open the store {shown}: {reason}") from None
     if revision != head:
         engine.dispose()
         state = "has no schema" if revision is None else f"is at schema {revision}, not {head}"

@@ -106,9 +106,9 @@ def test_classes_stored(store, water):
 
 def _load_counts(out: str) -> dict[str, int]:
     """The figures of ``envquality water load``'s summary line."""
-    m = re.search(r"samples: (\d+) \((\d+) written, (\d+) rejected\); samplings classed: (\d+) \((\d+) written", out)
+    m = re.search(r"samples: (\d+) \((\d+) written\); quarantined: (\d+) .*?; samplings classed: (\d+) \((\d+) written", out)
     assert m, out
-    keys = ("samples", "written", "rejected", "classed", "classes_written")
+    keys = ("samples", "written", "quarantined", "classed", "classes_written")
     return dict(zip(keys, map(int, m.groups())))
 
 
