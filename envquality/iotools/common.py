@@ -33,7 +33,6 @@ REJECT_COLUMNS: tuple[str, ...] = ("file", "line", "field", "reason", "raw", "so
 MISSING_MARKERS: frozenset[str] = frozenset(
     {"", "nan", "NaN", "NAN", "null", "NULL", "None", "—", "-", "--", "/", "NA", "N/A"}
 )
-NUMERIC_MISSING: frozenset[float] = frozenset({-1.0, -999.0, 9999.0})
 
 
 class InputError(ValueError):

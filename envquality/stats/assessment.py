@@ -398,7 +398,9 @@ def _one_variant(
         cols[f"_raw_{item}"] = raw
         cols[f"{item}_n"] = n
         cols[f"{item}_reason"] = [REASONS[int(r)] for r in np.atleast_1d(reason)]
-    total, leading, _ = composite_index(items, limit_rs)
+    # the limits in force on the period's last day (GB 3095-2026 Table 1 has a later stage)
+    limits = limit_rs.class2_limits_on(days[-1]) if days.size else None
+    total, leading, _ = composite_index(items, limit_rs, limits=limits)
     cols["composite_index"] = round_half_even(total, 2)
     cols["_raw_composite_index"] = total
     cols["composite_leading"] = leading

@@ -15,7 +15,7 @@ after the last), one variable per pollutant ``so2 no2 pm10 pm25 co o3``
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Sequence, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,8 @@ __all__ = [
     "hourly_aqi_dataset", "province_row", "PROVINCE",
 ]
 
+_XR = TypeVar("_XR", xr.DataArray, xr.Dataset)
+
 #: Values per slab when whole national arrays are processed in memory (see _slabbed).
 SLAB_VALUES = 1 << 20
 
@@ -48,7 +50,7 @@ PROVINCE = "620000"
 _MEAN_INDICATORS = {"so2": "so2_24h", "no2": "no2_24h", "pm10": "pm10_24h", "pm25": "pm25_24h", "co": "co_24h"}
 
 
-def _to_days(da: xr.DataArray) -> xr.DataArray:
+def _to_days(da: _XR) -> _XR:
     """(…, time) hour-ending -> (…, date, hour): day D holds hours ending D 01:00…D+1 00:00."""
     t = pd.DatetimeIndex(da["time"].values)
     if len(t) % 24 or (len(t) and t[0].hour != 1):
@@ -119,38 +121,66 @@ def _apply(func, da: xr.DataArray, n_out: int, core: str = "hour", **kwargs):
     )
 
 
+def _capture_params(ruleset) -> tuple[int, int, int, float]:
+    """(hours per day, hours per 8-h window, MDA8 windows, O3 8-h limit) of a rule set."""
+    return (ruleset.capture.min_hours_per_day, ruleset.capture.min_hours_per_8h, ruleset.mda8_min_windows,
+            float(ruleset.class2_limits[("o3", "8h")]))
+
+
 def station_daily(
     hourly: xr.Dataset,
     *,
-    min_hours: int = 20,
-    min_hours_8h: int = 6,
-    min_windows: int = 14,
-    o3_limit: float = 160.0,
+    min_hours: int | None = None,
+    min_hours_8h: int | None = None,
+    min_windows: int | None = None,
+    o3_limit: float | None = None,
 ) -> xr.Dataset:
     """Daily indicators per station with data capture (GB 3095 Table 4, HJ 663 §6.1).
 
-    24-h means of SO2, NO2, PM10, PM2.5, CO (≥ 20 valid hours), the O3 daily
-    maximum 1-h value (≥ 20 valid hours, envquality's choice) and MDA8 (the
-    14-window rule with its exceedance exception).  For each indicator X the
-    result holds ``X`` (NaN where invalid), ``X_n`` (valid hours, or valid
-    8-h windows for ``o3_8h``) and ``X_reason`` (:data:`validity.REASONS`).
+    24-h means of SO2, NO2, PM10, PM2.5, CO, the O3 daily maximum 1-h value
+    (envquality applies the 24-h hour rule to it) and MDA8 (the window rule
+    with its exceedance exception).  For each indicator X the result holds
+    ``X`` (NaN where invalid), ``X_n`` (valid hours, or valid 8-h windows for
+    ``o3_8h``) and ``X_reason`` (:data:`validity.REASONS`).
+
+    The capture numbers and the O3 limit are those of the rule set in force
+    on each day (:func:`~envquality.standards.rulesets.ruleset_for`); an
+    argument given overrides them for every day.
+
+    References
+    ----------
+    GB 3095-2012 / GB 3095-2026 Table 4 (data validity); HJ 663-2013 /
+    HJ 663-2026 §6.1.2 (MDA8 windows and the exceedance exception).
     """
-    out = {}
-    for pol, ind in _MEAN_INDICATORS.items():
-        if pol in hourly:
-            v, n, r = _apply(V.daily_mean, _to_days(hourly[pol]), 3, min_hours=min_hours)
-            out.update({ind: v, f"{ind}_n": n, f"{ind}_reason": r})
-    if "o3" in hourly:
-        days = _to_days(hourly["o3"])
-        v, n, r = _apply(V.daily_max, days, 3, min_hours=min_hours)
-        out.update({"o3_1h": v, "o3_1h_n": n, "o3_1h_reason": r})
-        v, n, r = _apply(V.mda8, days, 3, min_hours=min_hours_8h, min_windows=min_windows, limit=o3_limit)
-        out.update({"o3_8h": v, "o3_8h_n": n, "o3_8h_reason": r})
-    ds = xr.Dataset(out)
+    days = _to_days(hourly[[p for p in HOURLY_POLLUTANTS if p in hourly]])
+    codes = ruleset_codes_for_days(days["date"].values)
+    override = (min_hours, min_hours_8h, min_windows, o3_limit)
+    groups: dict[tuple, list[int]] = {}
+    for i, c in enumerate(codes):
+        params = tuple(o if o is not None else d for o, d in zip(override, _capture_params(RULESET_BY_CODE[int(c)])))
+        groups.setdefault(params, []).append(i)
+    parts = [_station_daily_part(days if len(groups) == 1 else days.isel(date=idx), *params)
+             for params, idx in groups.items()]
+    ds = parts[0] if len(parts) == 1 else xr.concat(parts, dim="date").sortby("date")
     for coord in ("city", "assessment"):
         if coord in hourly.coords:
             ds = ds.assign_coords({coord: hourly[coord]})
     return ds
+
+
+def _station_daily_part(days: xr.Dataset, min_hours: int, min_hours_8h: int, min_windows: int,
+                        o3_limit: float) -> xr.Dataset:
+    out = {}
+    for pol, ind in _MEAN_INDICATORS.items():
+        if pol in days:
+            v, n, r = _apply(V.daily_mean, days[pol], 3, min_hours=min_hours)
+            out.update({ind: v, f"{ind}_n": n, f"{ind}_reason": r})
+    if "o3" in days:
+        v, n, r = _apply(V.daily_max, days["o3"], 3, min_hours=min_hours)
+        out.update({"o3_1h": v, "o3_1h_n": n, "o3_1h_reason": r})
+        v, n, r = _apply(V.mda8, days["o3"], 3, min_hours=min_hours_8h, min_windows=min_windows, limit=o3_limit)
+        out.update({"o3_8h": v, "o3_8h_n": n, "o3_8h_reason": r})
+    return xr.Dataset(out).drop_vars([c for c in ("city", "assessment") if c in days.coords])
 
 
 def city_daily(

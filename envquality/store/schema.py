@@ -284,3 +284,16 @@ water_class = sa.Table(
 
 __all__ += ["water_source", "water_sample", "water_class"]
 TABLE_NAMES = tuple(t.name for t in metadata.sorted_tables)
+
+# ------------------------------------------------------------ incremental computation (0005)
+dirty_day = sa.Table(
+    "dirty_day", metadata,
+    sa.Column("day", sa.Date, nullable=False, comment="CST calendar day whose readings changed"),
+    sa.Column("ingest_id", sa.Integer, nullable=False, comment="ingest that last marked the day"),
+    sa.Column("marked_at", UtcTime(), nullable=False),
+    sa.PrimaryKeyConstraint("day", name="pk_dirty_day"),
+    sqlite_with_rowid=False,
+)
+
+__all__ += ["dirty_day"]
+TABLE_NAMES = tuple(t.name for t in metadata.sorted_tables)

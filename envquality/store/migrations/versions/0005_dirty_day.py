@@ -1,0 +1,32 @@
+"""Days whose hourly readings changed since their figures were computed.
+
+Revision ID: 0005
+Revises: 0003 (the lead re-chains it after 0004 at merge)
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from envquality.store.schema import UtcTime
+
+revision = "0005"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "dirty_day",
+        sa.Column("day", sa.Date, nullable=False, comment="CST calendar day whose readings changed"),
+        sa.Column("ingest_id", sa.Integer, nullable=False, comment="ingest that last marked the day"),
+        sa.Column("marked_at", UtcTime(), nullable=False),
+        sa.PrimaryKeyConstraint("day", name="pk_dirty_day"),
+        sqlite_with_rowid=False,
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("dirty_day")
