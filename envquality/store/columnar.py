@@ -28,6 +28,7 @@ Times: day ``D`` holds the hour-ending stamps ``D 01:00 … D+1 00:00`` CST
 from __future__ import annotations
 
 import datetime as dt
+import select
 from typing import Sequence
 
 import numpy as np
@@ -92,10 +93,12 @@ def _records_postgres(conn: sa.Connection, lo: int, hi: int) -> tuple[np.ndarray
     # bounds are ints (checked by int()), so they are safe to inline: COPY takes no parameters
     sql = (f"COPY (SELECT series_id, time, value FROM reading WHERE time BETWEEN to_timestamp({int(lo)}) "
            f"AND to_timestamp({int(hi)}) AND value IS NOT NULL) TO STDOUT (FORMAT binary)")
+    from psycopg.pq import ExecStatus
+
     pgconn = conn.connection.driver_connection.pgconn
     pgconn.send_query(sql.encode())
     res = pgconn.get_result()
-    if res is None or res.status != 6:  # 6 = PGRES_COPY_OUT
+    if res is None or res.status != ExecStatus.COPY_OUT:
         msg = res.error_message.decode(errors="replace") if res is not None else "no result"
         while pgconn.get_result() is not None:
             pass
@@ -104,15 +107,21 @@ def _records_postgres(conn: sa.Connection, lo: int, hi: int) -> tuple[np.ndarray
     get = pgconn.get_copy_data
     while True:
         n, data = get(0)
-        if n <= 0:
+        if n > 0:
+            parts.append(bytes(data))
+        elif n == 0:  # the driver's connection is non-blocking: wait for the socket
+            select.select([pgconn.socket], [], [])
+            pgconn.consume_input()
+        else:  # -1: done; -2: error (reported by the final result)
             break
-        parts.append(bytes(data))
-    errors = []
+    error = None
     while (res := pgconn.get_result()) is not None:
-        if res.status not in (1, 2):  # COMMAND_OK, TUPLES_OK
-            errors.append(res.error_message.decode(errors="replace"))
-    if errors:
-        raise RuntimeError(f"COPY out of reading failed: {errors[0]}")
+        if res.status not in (ExecStatus.COMMAND_OK, ExecStatus.TUPLES_OK) and error is None:
+            error = res.error_message.decode(errors="replace") or f"status {res.status}"
+        if res.status == ExecStatus.COPY_OUT:  # cannot happen after -1; never loop on it
+            break
+    if error:
+        raise RuntimeError(f"COPY out of reading failed: {error}")
     buf = b"".join(parts)
     body = buf[_PG_HEADER:-2] if len(buf) >= _PG_HEADER + 2 else b""
     rec = np.frombuffer(body, dtype=_PG_RECORD)

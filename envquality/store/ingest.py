@@ -51,6 +51,7 @@ from envquality.iotools.common import REJECT_COLUMNS
 from envquality.store import schema as S
 from envquality.store.archive import archive_raw, default_archive_root
 from envquality.store.bulk import DEFAULT_CHUNK_ROWS, UpsertStats, upsert_daily_values, upsert_readings
+from envquality.store.dirty import mark_dirty_days
 from envquality.store.engine import is_postgres
 
 __all__ = ["IngestResult", "IngestSummary", "RawInput", "ingest_file", "run_ingest", "Reader", "REPORTED_RULESET"]
@@ -446,6 +447,9 @@ def ingest_file(
                         .where(S.quarantine.c.ingest_id == old, S.quarantine.c.resolved == sa.false())
                         .values(resolved=True, resolution=f"superseded by ingest {iid}")
                     )
+                if not _is_daily(frame) and (stats.written or superseded):  # late data: days to recompute
+                    mark_dirty_days(conn, iid, stats.time_min, stats.time_max,
+                                    old_span=tuple(span) if old is not None and superseded else None)
                 quarantined = _insert_quarantine(conn, rejected, iid, source, name)
                 _log_update(
                     conn, iid, status="ok", finished_at=S.utcnow(), supersedes_id=old,

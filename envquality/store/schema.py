@@ -295,5 +295,8 @@ dirty_day = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# the day job replaces the computed rows of a span of days: find them by date
+sa.Index("ix_daily_stat_date", daily_stat.c.date)
+
 __all__ += ["dirty_day"]
 TABLE_NAMES = tuple(t.name for t in metadata.sorted_tables)

@@ -18,8 +18,8 @@ import pytest
 def test_upgrade_from_scratch_matches_metadata(fresh_store, kind):
     with fresh_store(kind, migrate=False) as engine:
         assert current_revision(engine) is None
-        assert upgrade_to_head(engine) == "0003"
-        assert upgrade_to_head(engine) == "0003"  # idempotent
+        assert upgrade_to_head(engine) == "0005"
+        assert upgrade_to_head(engine) == "0005"  # idempotent
         insp = sa.inspect(engine)
         assert set(insp.get_table_names()) == set(TABLE_NAMES) | {"alembic_version"}
         for table in metadata.sorted_tables:

@@ -1,4 +1,4 @@
-"""Days whose hourly readings changed since their figures were computed.
+"""Days whose hourly readings changed since their figures were computed; daily_stat by date.
 
 Revision ID: 0005
 Revises: 0003 (the lead re-chains it after 0004 at merge)
@@ -26,7 +26,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("day", name="pk_dirty_day"),
         sqlite_with_rowid=False,
     )
+    # the day job replaces the computed rows of a span of days: find them by date
+    op.create_index("ix_daily_stat_date", "daily_stat", ["date"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_daily_stat_date", table_name="daily_stat")
     op.drop_table("dirty_day")
