@@ -182,7 +182,8 @@ def daily_aqi_by_date(
     exceeding = np.zeros(shape, np.uint8)
     complete = np.zeros(shape, bool)
     std = np.empty(shape, dtype=object)
-    labels = {lab for _, r, _ in parts for lab in r.iaqi}
+    # a fixed order (first seen, rule set by rule set), never a set's: output columns must not move
+    labels = list(dict.fromkeys(lab for _, r, _ in parts for lab in r.iaqi))
     iaqis = {lab: np.full(shape, np.nan) for lab in labels}
     for sel, r, rs in parts:
         aqi[..., sel] = r.aqi
@@ -421,6 +422,13 @@ def rank(values: npt.ArrayLike, *, ascending: bool = True) -> np.ndarray:
     return s.rank(method="min", ascending=ascending, na_option="keep").to_numpy()
 
 
+def _change_decimals(indicator: str) -> int:
+    """Decimals of a reported period figure: ratio and CO 1, composite index 2, others 0."""
+    if indicator == "composite_index":
+        return 2
+    return 1 if indicator == "good_ratio" or indicator.startswith("co") else 0
+
+
 def compare_periods(
     current: pd.DataFrame,
     previous: pd.DataFrame,
@@ -442,7 +450,8 @@ def compare_periods(
     for ind in indicators:
         cur = merged[ind].astype("float64")
         prev = merged[f"{ind}_previous"].astype("float64")
-        merged[f"{ind}_change"] = cur - prev
+        # the change is reported to the decimals of the figures it compares (GB/T 8170)
+        merged[f"{ind}_change"] = round_half_even((cur - prev).to_numpy(), _change_decimals(ind))
         with np.errstate(invalid="ignore", divide="ignore"):
             merged[f"{ind}_change_pct"] = round_half_even(
                 np.where(prev != 0, (cur - prev) / prev * 100.0, np.nan), 1
