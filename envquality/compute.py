@@ -381,28 +381,30 @@ def period_table(stats: pd.DataFrame, label: str) -> pd.DataFrame:
     An invalid item is stored too (value NULL with its reason) when the item
     has a reason column.
     """
-    kind = np.where(stats["entity"].astype(str) == PROVINCE, "province", "city")
-    suffix = np.where(stats["dust"] == "included", "", "@dust_excluded")
-    parts = []
+    entity = stats["entity"].astype(str).to_numpy()
+    kind = np.where(entity == PROVINCE, "province", "city")
+    suffix = np.where(stats["dust"].to_numpy() == "included", "", "@dust_excluded").astype(object)
+    ruleset = np.array([_ruleset_label(str(r)) for r in stats["rulesets"]], dtype=object)
+    p_start = np.array([dt.date.fromisoformat(str(d)[:10]) for d in stats["period_start"]], dtype=object)
+    p_end = np.array([dt.date.fromisoformat(str(d)[:10]) for d in stats["period_end"]], dtype=object)
+    cols: dict[str, list] = {k: [] for k in _PERIOD_COLS}
     for item in PERIOD_ITEMS:
         if item not in stats:
             continue
         v = pd.to_numeric(stats[item], errors="coerce").to_numpy(dtype=float)
         has_reason = f"{item}_reason" in stats
         keep = ~np.isnan(v) | has_reason
-        n = stats[f"{item}_n"] if f"{item}_n" in stats else stats["valid_days"]
-        reason = (stats[f"{item}_reason"].astype(object).where(lambda s: s.astype(bool), None)
-                  if has_reason else pd.Series(None, index=stats.index, dtype=object))
-        parts.append(pd.DataFrame({
-            "entity_kind": kind, "entity": stats["entity"].astype(str).to_numpy(), "period": label,
-            "indicator": np.char.add(item, suffix.astype(str)),
-            "ruleset": stats["rulesets"].astype(str).map(_ruleset_label).to_numpy(),
-            "period_start": pd.to_datetime(stats["period_start"]).dt.date.to_numpy(),
-            "period_end": pd.to_datetime(stats["period_end"]).dt.date.to_numpy(),
-            "value": v, "n": pd.to_numeric(n).astype("Int64").to_numpy(), "valid": ~np.isnan(v),
-            "reason": reason.to_numpy(),
-        })[keep])
-    return pd.concat(parts, ignore_index=True)
+        n = pd.to_numeric(stats[f"{item}_n"] if f"{item}_n" in stats else stats["valid_days"]).to_numpy(dtype=float)
+        reason = (np.array([r if r else None for r in stats[f"{item}_reason"]], dtype=object) if has_reason
+                  else np.full(len(stats), None, dtype=object))
+        for name, values in (("entity_kind", kind), ("entity", entity), ("indicator", item + suffix),
+                             ("ruleset", ruleset), ("period_start", p_start), ("period_end", p_end),
+                             ("value", v), ("n", n), ("valid", ~np.isnan(v)), ("reason", reason)):
+            cols[name].append(values[keep])
+    out = pd.DataFrame({k: np.concatenate(v) for k, v in cols.items() if k != "period"})
+    out.insert(2, "period", label)
+    out["n"] = out["n"].astype("Int64")
+    return out[_PERIOD_COLS]
 
 
 def _periods(engine: sa.Engine, days: list[dt.date], reg: Registry, result: ComputeResult) -> None:
