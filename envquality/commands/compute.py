@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 __all__ = ["register"]
 
@@ -47,6 +48,13 @@ def run(args: argparse.Namespace) -> int:
     if args.end is not None and args.start is None:
         print("envquality compute: --end goes with --start", file=sys.stderr)
         return 2
+    day = _date(args.day, "--day") if args.day is not None else None
+    span = (_date(args.start, "--start"), _date(args.end, "--end")) if args.start is not None else None
+    url = resolve_url(args.db)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        print(f"envquality compute: no store at {url.database}; run 'envquality db upgrade' and ingest first",
+              file=sys.stderr)
+        return 2
     engine = make_engine(args.db)
     try:
         if current_revision(engine) is None:
@@ -57,11 +65,11 @@ def run(args: argparse.Namespace) -> int:
         progress = None if args.quiet else (lambda msg: print(f"  … {msg}", file=sys.stderr, flush=True))
         if args.dirty:
             result = compute.run_dirty(engine, progress=progress)
-        elif args.day is not None:
-            result = compute.run_day(engine, _date(args.day, "--day"), progress=progress)
+        elif day is not None:
+            result = compute.run_day(engine, day, progress=progress)
         else:
-            result = compute.run_range(engine, _date(args.start, "--start"), _date(args.end, "--end"),
-                                       progress=progress)
+            assert span is not None
+            result = compute.run_range(engine, span[0], span[1], progress=progress)
     finally:
         engine.dispose()
     print(result)

@@ -111,12 +111,18 @@ def test_day_run_after_range_run_equals_one_range_run(tmp_path_factory, first, l
         assert_same(snapshot(a), snapshot(b))
 
 
-def test_rule_sets_chosen_per_day(tmp_path):
+def test_rule_sets_chosen_per_day(tmp_path, capsys):
+    from envquality.cli import main
+
     first, last = dt.date(2026, 2, 28), dt.date(2026, 3, 1)
     with new_store("sqlite", tmp_path, None) as engine:
         ingest(engine, tmp_path, [csv_input("b.csv", readings(first, last))])
         compute.run_range(engine, first, last, registry=REG)
         daily = snapshot(engine)["daily_stat"]
+        # the CLI prints what it recomputed; the default registry's other stations have no readings
+        assert main(["compute", "--day", str(last), "--db", str(engine.url), "--quiet"]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"recomputed 1 day ({last}); periods: 2026, 2026-03, rolling365;")
     by_day = daily.groupby("date")["ruleset"].unique()
     assert list(by_day[first]) == ["HJ633-2012"] and list(by_day[last]) == ["HJ633-2026"]
     # HJ 633-2026 drops the O3 1-h maximum from the daily AQI but the value is still stored
