@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -240,8 +240,8 @@ def _dust(flagged: pd.DataFrame, city_of: dict[str, str], cities: list[str], dat
     """(city, date) True where a station of the city had a reading flagged ``likely_dust``."""
     out = np.zeros((len(cities), len(dates)), dtype=bool)
     if len(flagged):
-        ci = pd.Index(cities).get_indexer(flagged["station"].map(city_of))
-        di = dates.get_indexer(flagged["date"])
+        ci = pd.Index(cities).get_indexer(pd.Index(flagged["station"].map(city_of)))
+        di = dates.get_indexer(pd.DatetimeIndex(flagged["date"]))
         ok = (ci >= 0) & (di >= 0)
         out[ci[ok], di[ok]] = True
     return out
@@ -302,7 +302,8 @@ def _city_rows(cd: xr.Dataset, aqi: xr.Dataset, dust: np.ndarray) -> pd.DataFram
         else:
             continue
         nan = np.isnan(v)
-        why = "AQI not defined" if ind == "aqi" else REASONS[6]
+        reason = np.full(v.shape, None, dtype=object)
+        reason[nan] = "AQI not defined" if ind == "aqi" else REASONS[6]
         parts.append(pd.DataFrame({
             "entity_kind": "city",
             "entity": np.repeat(cities, len(dates)),
@@ -312,7 +313,7 @@ def _city_rows(cd: xr.Dataset, aqi: xr.Dataset, dust: np.ndarray) -> pd.DataFram
             "value": v.reshape(-1),
             "n": n.reshape(-1),
             "valid": ~nan.reshape(-1),
-            "reason": np.where(nan, why, None).reshape(-1),
+            "reason": reason.reshape(-1),
         }))
     return pd.concat(parts, ignore_index=True)
 
@@ -357,8 +358,8 @@ def read_city_daily(conn: sa.Connection, start: dt.date, end: dt.date,
     cube = np.full((len(names), len(cities), len(dates)), np.nan)
     if rows:
         ent, day, ind, val = zip(*rows)
-        ii = pd.Index(names).get_indexer(list(ind))
-        ci = pd.Index(cities).get_indexer(list(ent))
+        ii = pd.Index(names).get_indexer(pd.Index(list(ind)))
+        ci = pd.Index(cities).get_indexer(pd.Index(list(ent)))
         di = dates.get_indexer(pd.to_datetime(list(day)))
         v = np.array([np.nan if x is None else x for x in val], dtype=float)
         ok = (ii >= 0) & (ci >= 0) & (di >= 0)
@@ -432,11 +433,16 @@ def _periods(engine: sa.Engine, days: list[dt.date], reg: Registry, result: Comp
 
 
 # ------------------------------------------------------------------ differential writes
+def _raw(conn: sa.Connection) -> Any:
+    """The DBAPI connection under ``conn`` (sqlite3 or psycopg)."""
+    return conn.connection.driver_connection
+
+
 def _stage(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, cols: list[str]) -> str:
     """Fill a temporary table named after ``table`` with ``frame``; returns its name."""
     stage = f"eq_stage_{table.name}"
     key = ", ".join(c.name for c in table.primary_key.columns)
-    cur = conn.connection.driver_connection.cursor()
+    cur = _raw(conn).cursor()
     try:
         if is_postgres(conn):
             ddl = ", ".join(f"{c} {_PG_TYPES[c]}" for c in cols)
@@ -455,8 +461,7 @@ def _stage(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, cols: list
                 if c in ("date", "period_start", "period_end"):
                     columns.append([d.isoformat() for d in s])
                 elif c == "value":
-                    v = s.to_numpy(dtype=float)
-                    columns.append(np.where(np.isnan(v), None, v).tolist())
+                    columns.append([None if x != x else x for x in s.to_numpy(dtype=float).tolist()])
                 elif c == "n":
                     columns.append(s.astype("Int64").astype(object).where(s.notna(), None).tolist())
                 elif c == "valid":
@@ -484,8 +489,8 @@ def _sync(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, where: str,
     same_key = " AND ".join(f"s.{k} = {t}.{k}" for k in pk)
     distinct = "IS DISTINCT FROM" if pg else "IS NOT"
     changed = " OR ".join(f"{t}.{c} {distinct} excluded.{c}" for c in cols if c not in pk)
-    now = S.daily_stat.c.computed_at.type.process_bind_param(S.utcnow(), conn.dialect)
-    cur = conn.connection.driver_connection.cursor()
+    now = S.UtcTime().process_bind_param(S.utcnow(), conn.dialect)
+    cur = _raw(conn).cursor()
     try:
         cur.execute(f"DELETE FROM {t} WHERE {where.format(p=ph)} "
                     f"AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {same_key})", bind)

@@ -105,7 +105,7 @@ class RuleSet:
         final limits from 2031-01-01 (GB 3095-2012 Table 1 has one stage).
         """
         if self.later_limits is not None and self.later_limits_from is not None \
-                and np.datetime64(day, "D") >= np.datetime64(self.later_limits_from, "D"):
+                and np.datetime64(str(day)[:10], "D") >= np.datetime64(self.later_limits_from.isoformat(), "D"):
             return self.later_limits
         return self.class2_limits
 

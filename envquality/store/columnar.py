@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import select
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,11 @@ _PG_HEADER = 19  # signature (11) + flags (4) + header extension length (4)
 _CST_OFFSET_S = 8 * 3600
 
 
+def _dbapi(conn: sa.Connection) -> Any:
+    """The DBAPI connection under ``conn`` (sqlite3 or psycopg)."""
+    return conn.connection.driver_connection
+
+
 def day_bounds(start: dt.date | str, end: dt.date | str) -> tuple[int, int, pd.DatetimeIndex]:
     """Epoch-second bounds and the naive CST hour-ending grid of the days [start, end]."""
     first, last = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
@@ -59,7 +64,7 @@ def day_bounds(start: dt.date | str, end: dt.date | str) -> tuple[int, int, pd.D
 
 
 def _cursor(conn: sa.Connection):
-    return conn.connection.driver_connection.cursor()
+    return _dbapi(conn).cursor()
 
 
 def _series(conn: sa.Connection, pollutants: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -95,7 +100,7 @@ def _records_postgres(conn: sa.Connection, lo: int, hi: int) -> tuple[np.ndarray
            f"AND to_timestamp({int(hi)}) AND value IS NOT NULL) TO STDOUT (FORMAT binary)")
     from psycopg.pq import ExecStatus
 
-    pgconn = conn.connection.driver_connection.pgconn
+    pgconn = _dbapi(conn).pgconn
     pgconn.send_query(sql.encode())
     res = pgconn.get_result()
     if res is None or res.status != ExecStatus.COPY_OUT:
@@ -167,8 +172,8 @@ def read_hourly(
     pols = list(pollutants)
     ids, st, po = _series(conn, pols)
     codes = [str(s) for s in stations] if stations is not None else sorted(set(st.tolist()))
-    st_idx = pd.Index(codes).get_indexer(st)
-    po_idx = pd.Index(pols).get_indexer(po)
+    st_idx = pd.Index(codes).get_indexer(pd.Index(st))
+    po_idx = pd.Index(pols).get_indexer(pd.Index(po))
     # series id -> flat (pollutant, station) cell, -1 when not wanted
     lookup = np.full(int(ids.max()) + 1 if ids.size else 1, -1, dtype=np.int64)
     keep = (st_idx >= 0) & (po_idx >= 0)

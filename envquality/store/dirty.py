@@ -9,7 +9,7 @@ marks it has seen.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Sequence
+from typing import Any, Sequence
 
 import pandas as pd
 import sqlalchemy as sa
@@ -19,6 +19,11 @@ from envquality.store import schema as S
 from envquality.store.engine import is_postgres
 
 __all__ = ["mark_dirty_days", "dirty_days", "clear_dirty_days"]
+
+
+def _dbapi(conn: sa.Connection) -> Any:
+    """The DBAPI connection under ``conn`` (sqlite3 or psycopg)."""
+    return conn.connection.driver_connection
 
 
 def _epoch(ts) -> int:
@@ -54,7 +59,7 @@ def mark_dirty_days(conn: sa.Connection, ingest_id: int, start, end, *, old_span
     tb = "to_timestamp(%s) AND to_timestamp(%s)" if pg else "? AND ?"
     ph = "%s" if pg else "?"
     now = S.utcnow()
-    cur = conn.connection.driver_connection.cursor()
+    cur = _dbapi(conn).cursor()
     try:
         cur.execute(f"SELECT DISTINCT {day} FROM reading WHERE time BETWEEN {tb} AND ingest_id = {ph}",
                     (_epoch(start), _epoch(end), int(ingest_id)))
