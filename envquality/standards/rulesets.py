@@ -176,8 +176,8 @@ def ruleset_for(day: _dt.date | str | np.datetime64) -> RuleSet:
     >>> ruleset_for("2026-02-28").aqi_standard, ruleset_for("2026-03-01").aqi_standard
     ('HJ633-2012', 'HJ633-2026')
     """
-    d = np.datetime64(day, "D")
-    return RULESET_2026 if d >= np.datetime64(SWITCH_DATE, "D") else RULESET_2012
+    d = np.datetime64(str(day)[:10], "D")  # date, Timestamp, datetime64 or ISO text
+    return RULESET_2026 if d >= np.datetime64(SWITCH_DATE.isoformat(), "D") else RULESET_2012
 
 
 def ruleset_codes_for_days(days: npt.ArrayLike) -> np.ndarray:
