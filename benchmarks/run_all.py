@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_engine.py", "bench_water.py", "bench_gate.py", "bench_ingest.py", "bench_store.py"]
+SCRIPTS = ["bench_engine.py", "bench_water.py", "bench_gate.py", "bench_ingest.py", "bench_store.py",
+           "bench_compute.py"]
 
 
 def main() -> int:
