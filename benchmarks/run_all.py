@@ -13,7 +13,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["bench_engine.py", "bench_water.py", "bench_gate.py", "bench_ingest.py", "bench_store.py",
-           "bench_readers.py", "bench_reports.py", "bench_site.py", "bench_airflow.py"]
+           "bench_readers.py", "bench_reports.py", "bench_site.py", "bench_airflow.py", "bench_compute.py"]
 
 
 def main() -> int:

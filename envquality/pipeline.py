@@ -5,12 +5,13 @@ The steps a bureau runs every day (and the demo runs on generated data):
 1. :func:`ingest` — read inputs, pass every hourly batch through the Great
    Expectations gate, store passing rows (idempotent upserts), quarantine the
    rest, record the gate outcome in the ingest log;
-2. :func:`daily_figures` — read the period's hourly readings back from the
-   store, compute station and city daily values with their data capture
-   (GB 3095 Table 4), the city daily AQI (HJ 633) and store them in
-   ``daily_stat``;
-3. :func:`period_figures` — HJ 663 period statistics per city and for the
-   province (dust included and excluded), stored in ``period_stat``.
+2. :func:`daily_figures` — the range job (:func:`envquality.compute.run_range`):
+   the period's hourly readings read back from the store as arrays, station
+   and city daily values with their data capture (GB 3095 Table 4) stored in
+   ``daily_stat``, and the month, year and rolling-365-day figures (HJ 663)
+   recomputed from the stored daily values into ``period_stat``;
+3. :func:`period_figures` — HJ 663 statistics of any other period per city
+   and for the province (dust included and excluded), stored under a label.
 
 Every step can be re-run for the same period and changes nothing.  The DAGs
 and the CLI are thin wrappers around these functions.
@@ -28,15 +29,10 @@ import pandas as pd
 import sqlalchemy as sa
 import xarray as xr
 
-from envquality.assess import assign_cities
 from envquality.registry import Registry, default_registry
-from envquality.stats.datasets import PROVINCE, assess, city_daily, daily_city_aqi, hourly_grid, station_daily
+from envquality.stats.datasets import assess, daily_city_aqi
 
 __all__ = ["simulated_inputs", "ingest", "daily_figures", "period_figures", "DailyFigures", "gate_for"]
-
-#: Daily indicators written to ``daily_stat`` (plus ``aqi``).
-_DAILY = ("so2_24h", "no2_24h", "pm10_24h", "pm25_24h", "co_24h", "o3_1h", "o3_8h")
-
 
 def simulated_inputs(start: str | dt.date, end: str | dt.date, *, seed: int = 2017,
                      registry: Registry | None = None, bad_fraction: float = 0.0005) -> list:
@@ -68,11 +64,14 @@ def simulated_inputs(start: str | dt.date, end: str | dt.date, *, seed: int = 20
 
 
 def gate_for(inputs: Sequence, *, docs: bool = True, known_stations: Sequence[str] | None = None):
-    """The hourly-readings gate; each input gets its operator Data Docs page (incremental build)."""
+    """The hourly-readings gate; operator Data Docs are rebuilt once, after the last input."""
     from envquality.quality.gate import run_gate
 
+    last = getattr(inputs[-1], "name", str(inputs[-1])) if inputs else None
+
     def gate(frame: pd.DataFrame, name: str, source: str):
-        return run_gate(frame, "hourly_readings", file=name, source=source, build_docs=docs,
+        return run_gate(frame, "hourly_readings", file=name, source=source,
+                        build_docs=docs and Path(name).name == Path(str(last)).name,
                         known_stations=known_stations)
 
     return gate
@@ -99,130 +98,49 @@ class DailyFigures:
     rows_stored: int
 
 
-def _load_hourly(engine: sa.Engine, start: pd.Timestamp, end: pd.Timestamp, registry: Registry) -> pd.DataFrame:
-    from envquality.store.bulk import read_readings
-
-    tz = "Asia/Shanghai"
-    # day D holds the hours ending D 01:00 ... D+1 00:00 (docs/conventions.md)
-    lo = (start + pd.Timedelta(hours=1)).tz_localize(tz)
-    hi = (end + pd.Timedelta(days=1)).tz_localize(tz)
-    frame = read_readings(engine, start=lo, end=hi, with_provenance=True)
-    return assign_cities(frame, registry)
-
-
 def daily_figures(engine: sa.Engine, start: str | dt.date, end: str | dt.date, *,
-                  registry: Registry | None = None) -> DailyFigures:
-    """Station and city daily values, city daily AQI and dust flags of [start, end], stored.
+                  registry: Registry | None = None, progress=None) -> DailyFigures:
+    """Station and city daily values of [start, end] by the range job, read back from the store.
 
-    GB 3095 Table 4 capture rules and MDA8 (HJ 663 §6.1.2) per station, city
-    means of the assessment stations (HJ 663 §5), the daily AQI by each day's
-    rule set (HJ 633).  A city-day is dust-affected when the gate flagged a
-    PM reading of one of its stations ``likely_dust``.  Rows go to
-    ``daily_stat`` (entity_kind ``city``; indicators of :data:`_DAILY` and
-    ``aqi``), replacing earlier computations of the same days.
+    :func:`envquality.compute.run_range` computes and stores them (GB 3095
+    Table 4 capture, MDA8 per HJ 663 §6.1.2, city means of the assessment
+    stations per HJ 663 §5, dust flags) together with the period figures it
+    touches; the city daily AQI (HJ 633, rule set of each day) is computed
+    here from the stored city values.  ``rows_stored`` counts the rows the
+    job wrote (0 when nothing changed).
+
+    References
+    ----------
+    GB 3095 Table 4; HJ 663 §5, §6.1.2; HJ 633-2012 §5.2 / HJ 633-2026 §4.1.1.
     """
-    from envquality.store.bulk import upsert_stats
+    from envquality.compute import read_city_daily, run_range
 
     reg = registry or default_registry()
-    first, last = pd.Timestamp(start), pd.Timestamp(end)
-    frame = _load_hourly(engine, first, last, reg)
-    if frame.empty:
-        raise ValueError(f"no readings stored for {first.date()} – {last.date()}")
-    hourly = hourly_grid(frame)
-    full_days = pd.date_range(first, last, freq="D")
-    grid = pd.date_range(first + pd.Timedelta(hours=1), last + pd.Timedelta(days=1), freq="h")
-    hourly = hourly.reindex(time=grid)
-    city = city_daily(station_daily(hourly), cities=list(reg.cities["code"].astype(str)))
-    city = city.reindex(date=full_days.values)
-    aqi = daily_city_aqi(city)
-
-    flagged = frame[(frame.get("flag") == "likely_dust")] if "flag" in frame else frame.iloc[:0]
-    days = (pd.to_datetime(flagged["time"]).dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
-            - pd.Timedelta(hours=1)).dt.normalize()
-    dust = xr.DataArray(np.zeros((city.sizes["city"], city.sizes["date"]), dtype=bool),
-                        coords={"city": city["city"], "date": city["date"]}, dims=("city", "date"))
-    if len(flagged):
-        pairs = pd.DataFrame({"city": flagged["city"].astype(str).to_numpy(), "date": days.to_numpy()}).drop_duplicates()
-        ci = pd.Index(city["city"].values).get_indexer(pd.Index(pairs["city"]))
-        di = pd.Index(pd.DatetimeIndex(city["date"].values)).get_indexer(pd.Index(pairs["date"]))
-        ok = (ci >= 0) & (di >= 0)
-        dust.values[ci[ok], di[ok]] = True
-
-    rows = _daily_rows(city, aqi)
-    with engine.begin() as conn:
-        n = upsert_stats(conn, "daily_stat", rows)
-    return DailyFigures(city, aqi, dust, n)
-
-
-def _daily_rows(city: xr.Dataset, aqi: xr.Dataset) -> pd.DataFrame:
-    """Long ``daily_stat`` rows: every indicator and the AQI per city and day."""
-    parts = []
-    dates = pd.DatetimeIndex(city["date"].values)
-    cities = city["city"].values.astype(str)
-    standard = np.asarray(aqi["standard"].values).astype(str)
-    for ind in _DAILY + ("aqi",):
-        src = aqi if ind == "aqi" else city
-        if ind not in src:
-            continue
-        v = src[ind].transpose("city", "date").values.astype(float)
-        n = (city[f"{ind}_stations"].transpose("city", "date").values if ind != "aqi"
-             else np.where(np.isnan(v), 0, 1))
-        reason = np.where(np.isnan(v), "no valid assessment station" if ind != "aqi" else "AQI not defined", "")
-        parts.append(pd.DataFrame({
-            "entity_kind": "city",
-            "entity": np.repeat(cities, len(dates)),
-            "date": np.tile(dates.values, len(cities)),
-            "indicator": ind,
-            "ruleset": np.tile(standard, len(cities)),
-            "value": v.reshape(-1),
-            "n": np.asarray(n).reshape(-1).astype(int),
-            "valid": ~np.isnan(v.reshape(-1)),
-            "reason": reason.reshape(-1),
-        }))
-    return pd.concat(parts, ignore_index=True)
-
-
-#: Period statistics stored in ``period_stat`` (with their ``*_n``/``*_reason`` where present).
-_PERIOD_ITEMS = ("good_ratio", "valid_days", "good_days", "exceed_days", "heavy_days", "severe_days",
-                 "dust_removed_days", "so2_mean", "no2_mean", "pm10_mean", "pm10_p95", "pm25_mean", "pm25_p95",
-                 "so2_p98", "no2_p98", "co_p95", "o3_p90", "composite_index", "rank_composite", "rank_pm25",
-                 "rank_good_ratio")
-
-
-def _ruleset_label(rulesets: str) -> str:
-    """``"HJ633-2012/GB3095-2012/HJ663-2013,HJ633-2026/…"`` -> ``"2012+2026"``."""
-    gens = [g for g in ("2012", "2026") if f"HJ633-{g}" in rulesets]
-    return "+".join(gens) or rulesets[:32]
+    first, last = pd.Timestamp(start).date(), pd.Timestamp(end).date()
+    result = run_range(engine, first, last, registry=reg, progress=progress)
+    with engine.connect() as conn:
+        city, dust = read_city_daily(conn, first, last, reg.cities["code"].astype(str).tolist())
+    if not np.isfinite(np.stack([city[k].values for k in city.data_vars])).any():
+        raise ValueError(f"no readings stored for {first} – {last}")
+    return DailyFigures(city, daily_city_aqi(city), dust, result.rows_written)
 
 
 def period_figures(engine: sa.Engine, daily: DailyFigures, start: str, end: str, *, label: str) -> pd.DataFrame:
     """HJ 663 period statistics of [start, end] per city and province, stored under ``label``.
 
     Both dust variants are computed (``dust`` column); rows go to
-    ``period_stat`` with ``entity_kind`` ``city`` or ``province`` and the
-    indicator suffixed ``@dust_excluded`` for the dust-excluded variant.
+    ``period_stat`` (:func:`envquality.compute.period_table`) with
+    ``entity_kind`` ``city`` or ``province`` and the indicator suffixed
+    ``@dust_excluded`` for the dust-excluded variant.
+
+    References
+    ----------
+    HJ 663-2013 / HJ 663-2026 §6 and Table 1; 环办监测〔2016〕120号 (dust).
     """
+    from envquality.compute import period_table
     from envquality.store.bulk import upsert_stats
 
     stats = assess(daily.city, start, end, dust=daily.dust)
-    rows = []
-    for _, r in stats.iterrows():
-        kind = "province" if str(r["entity"]) == PROVINCE else "city"
-        suffix = "" if r["dust"] == "included" else "@dust_excluded"
-        for item in _PERIOD_ITEMS:
-            # an invalid item is stored too (value NULL, with its reason) when the row has a reason for it
-            if item not in r or (pd.isna(r[item]) and f"{item}_reason" not in r):
-                continue
-            reason = r.get(f"{item}_reason")
-            n = r.get(f"{item}_n", r.get("valid_days"))
-            rows.append({
-                "entity_kind": kind, "entity": str(r["entity"]), "period": label,
-                "indicator": item + suffix, "ruleset": _ruleset_label(str(r["rulesets"])),
-                "period_start": r["period_start"], "period_end": r["period_end"],
-                "value": None if pd.isna(r[item]) else float(r[item]),
-                "n": None if n is None or pd.isna(n) else int(n),
-                "valid": bool(pd.notna(r[item])), "reason": None if not reason else str(reason),
-            })
     with engine.begin() as conn:
-        upsert_stats(conn, "period_stat", pd.DataFrame(rows))
+        upsert_stats(conn, "period_stat", period_table(stats, label))
     return stats

@@ -46,8 +46,8 @@ def test_pipeline_stores_gated_readings_and_figures(tmp_path, site):
     with sqlite3.connect(tmp_path / "p.sqlite") as c:
         n_daily = c.execute("select count(*) from daily_stat where entity_kind='city'").fetchone()[0]
         n_period = c.execute("select count(*) from period_stat where period='test'").fetchone()[0]
-        rulesets = {r[0] for r in c.execute("select distinct ruleset from period_stat")}
-    assert n_daily == 14 * 19 * 8 and n_period > 0 and rulesets == {"2012+2026"}
+        rulesets = {r[0] for r in c.execute("select distinct ruleset from period_stat where period='test'")}
+    assert n_daily == 14 * 19 * 9 and n_period > 0 and rulesets == {"2012+2026"}
     # re-running every step changes nothing
     again = ingest(engine, "simulate", simulated_inputs(START, END, seed=7, bad_fraction=0.002), reader,
                    archive_root=tmp_path / "raw")
@@ -68,3 +68,12 @@ def test_demo_command_prints_figures_and_where_outputs_are(tmp_path, site, capsy
     assert f"figures (CSV):      {out.resolve()}/" in text
     assert "public map pages:" in text.splitlines()[-1]
     assert (out / "statistics_2026_ytd.csv").exists() and (out / "envquality.sqlite").exists()
+    # --out holds everything: operator Data Docs and public data too, none in the default site
+    assert (out / "site" / "operator" / "data_docs" / "index.html").exists()
+    assert (out / "site" / "public").exists() and not site.exists()
+    header = (out / "city_daily_aqi.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[:3] == ["date", "city", "city_name"]
+    iaqi = [c for c in header if c.startswith("iaqi_")]
+    assert iaqi == sorted(iaqi)
+    stats = (out / "statistics_2026_ytd.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert stats[:2] == ["entity", "entity_name"]

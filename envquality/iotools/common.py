@@ -34,7 +34,6 @@ __all__ = [
 MISSING_MARKERS: frozenset[str] = frozenset(
     {"", "nan", "NaN", "NAN", "null", "NULL", "None", "—", "-", "--", "/", "NA", "N/A"}
 )
-NUMERIC_MISSING: frozenset[float] = frozenset({-1.0, -999.0, 9999.0})
 
 
 

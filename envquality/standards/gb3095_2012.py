@@ -6,6 +6,8 @@ Data only: Class 2 concentration limits (Table 1) and data-validity rules
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 NAME = "GB3095-2012"
 
 #: Class 2 limits, GB 3095-2012 Table 1: (pollutant, averaging) -> limit.
@@ -18,23 +20,22 @@ CLASS2_LIMITS: dict[tuple[str, str], float] = {
     ("pm25", "annual"): 35, ("pm25", "24h"): 75,
 }
 
-#: Class 1 limits, GB 3095-2012 Table 1.
-CLASS1_LIMITS: dict[tuple[str, str], float] = {
-    ("so2", "annual"): 20, ("so2", "24h"): 50, ("so2", "1h"): 150,
-    ("no2", "annual"): 40, ("no2", "24h"): 80, ("no2", "1h"): 200,
-    ("co", "24h"): 4, ("co", "1h"): 10,
-    ("o3", "8h"): 100, ("o3", "1h"): 160,
-    ("pm10", "annual"): 40, ("pm10", "24h"): 50,
-    ("pm25", "annual"): 15, ("pm25", "24h"): 35,
-}
+@dataclass(frozen=True)
+class DataCapture:
+    """GB 3095 Table 4: the least data an average needs to be valid."""
 
-# GB 3095-2012 Table 4 (data validity)
-#: 24-h mean: at least 20 hourly means in the day.
-MIN_HOURS_PER_DAY = 20
-#: 8-h mean: at least 6 hourly means in the 8-h window.
-MIN_HOURS_PER_8H = 6
-#: Annual mean: at least 324 daily means in the year ...
-MIN_DAYS_PER_YEAR = 324
-#: ... and at least 27 in every month (25 in February).
-MIN_DAYS_PER_MONTH = 27
-MIN_DAYS_FEBRUARY = 25
+    #: 24-h mean: at least this many hourly means in the day.
+    min_hours_per_day: int
+    #: 8-h mean: at least this many hourly means in the 8-h window.
+    min_hours_per_8h: int
+    #: Annual mean: at least this many daily means in the year ...
+    min_days_per_year: int
+    #: ... and at least this many in every month ...
+    min_days_per_month: int
+    #: ... but this many in February.
+    min_days_february: int
+
+
+#: GB 3095-2012 Table 4 (data validity); the one place these numbers are typed.
+TABLE4 = DataCapture(min_hours_per_day=20, min_hours_per_8h=6, min_days_per_year=324,
+                     min_days_per_month=27, min_days_february=25)

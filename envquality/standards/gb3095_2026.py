@@ -30,24 +30,11 @@ CLASS2_LIMITS_FINAL: dict[tuple[str, str], float] = {
     ("pm25", "annual"): 25, ("pm25", "24h"): 50,
 }
 
+#: First day of the final limits (RuleSet.class2_limits_on chooses by date).
 FINAL_LIMITS_FROM = _dt.date(2031, 1, 1)
 
 #: Default Class 2 limits in force while the transition lasts.
 CLASS2_LIMITS = CLASS2_LIMITS_TRANSITION
 
-MIN_HOURS_PER_DAY = _prev.MIN_HOURS_PER_DAY
-MIN_HOURS_PER_8H = _prev.MIN_HOURS_PER_8H
-MIN_DAYS_PER_YEAR = _prev.MIN_DAYS_PER_YEAR
-MIN_DAYS_PER_MONTH = _prev.MIN_DAYS_PER_MONTH
-MIN_DAYS_FEBRUARY = _prev.MIN_DAYS_FEBRUARY
-
-
-def class2_limits(day: _dt.date) -> dict[tuple[str, str], float]:
-    """Class 2 limits of GB 3095-2026 Table 1 in force on ``day``.
-
-    References
-    ----------
-    .. [1] GB 3095-2026 Table 1: transition limits 2026-03-01 … 2030-12-31, final
-       limits from 2031-01-01 (shared/reference/standards.md §2).
-    """
-    return CLASS2_LIMITS_FINAL if day >= FINAL_LIMITS_FROM else CLASS2_LIMITS_TRANSITION
+#: GB 3095-2026 Table 4: unchanged from GB 3095-2012.
+TABLE4 = _prev.TABLE4

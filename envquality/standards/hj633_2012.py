@@ -50,5 +50,3 @@ HOURLY_COLUMNS: dict[str, str] = {
     "co": "co_1h", "o3": "o3_1h", "pm25": "pm25_24h",
 }
 
-#: HJ 633-2012 §4.5 defines exceeding pollutants (IAQI > 100).
-HAS_EXCEEDING_POLLUTANTS = True

@@ -35,5 +35,3 @@ DAILY_INDICATORS: tuple[str, ...] = (
 #: Hourly AQI: six 1-h values, PM against the daily columns (§4.2.3).
 HOURLY_COLUMNS = dict(_prev.HOURLY_COLUMNS)
 
-#: The "exceeding pollutant" definition was removed in HJ 633-2026.
-HAS_EXCEEDING_POLLUTANTS = False

@@ -45,7 +45,14 @@ class RuleSet:
         IAQI columns that enter the daily AQI (HJ 633 daily report).
     class2_limits : mapping
         GB 3095 Table 1 Class 2 limits used for exceedances and the composite
-        index.
+        index (:meth:`class2_limits_on` for the limits of a given day).
+    later_limits, later_limits_from : mapping, date, optional
+        A later stage of the limits within the same generation (GB 3095-2026
+        Table 1 "final" column from 2031-01-01); chosen by date by
+        :meth:`class2_limits_on`.
+    capture : DataCapture
+        GB 3095 Table 4 validity rules (hours per day and per 8-h window,
+        days per year and per month).
     mda8_min_windows : int
         HJ 663 §6.1.2: MDA8 valid with at least this many valid 8-h windows
         (of the 17 ending 08:00-24:00), or with fewer when above the limit.
@@ -72,12 +79,10 @@ class RuleSet:
     daily_indicators: tuple[str, ...]
     hourly_columns: Mapping[str, str]
     class2_limits: Mapping[tuple[str, str], float]
-    min_hours_per_day: int = 20
-    min_hours_per_8h: int = 6
-    min_days_per_year: int = 324
-    min_days_per_month: int = 27
-    min_days_february: int = 25
-    mda8_min_windows: int = 14
+    capture: gb3095_2012.DataCapture
+    mda8_min_windows: int
+    later_limits: Mapping[tuple[str, str], float] | None = None
+    later_limits_from: _dt.date | None = None
     composite_weights: Mapping[str, float] = field(
         default_factory=lambda: MappingProxyType(
             {"so2": 1.0, "no2": 1.0, "pm10": 1.0, "pm25": 1.0, "co": 1.0, "o3": 1.0}
@@ -91,6 +96,19 @@ class RuleSet:
         """Human-readable list of the standards in this rule set."""
         return f"{self.aqi_standard}/{self.ambient_standard}/{self.assessment_standard}"
 
+    def class2_limits_on(self, day: _dt.date | str | np.datetime64) -> Mapping[tuple[str, str], float]:
+        """Class 2 limits of the ambient standard in force on ``day``.
+
+        References
+        ----------
+        GB 3095-2026 Table 1: transition limits 2026-03-01 to 2030-12-31,
+        final limits from 2031-01-01 (GB 3095-2012 Table 1 has one stage).
+        """
+        if self.later_limits is not None and self.later_limits_from is not None \
+                and np.datetime64(str(day)[:10], "D") >= np.datetime64(self.later_limits_from.isoformat(), "D"):
+            return self.later_limits
+        return self.class2_limits
+
 
 RULESET_2012 = RuleSet(
     name="2012",
@@ -103,6 +121,8 @@ RULESET_2012 = RuleSet(
     daily_indicators=hj633_2012.DAILY_INDICATORS,
     hourly_columns=MappingProxyType(hj633_2012.HOURLY_COLUMNS),
     class2_limits=MappingProxyType(gb3095_2012.CLASS2_LIMITS),
+    capture=gb3095_2012.TABLE4,
+    mda8_min_windows=14,  # HJ 663-2013 §6.1.2
     exceeding_pollutants=True,
     missing_pollutant_rule=True,  # envquality's choice: 2012 is silent, see docstring
 )
@@ -118,6 +138,10 @@ RULESET_2026 = RuleSet(
     daily_indicators=hj633_2026.DAILY_INDICATORS,
     hourly_columns=MappingProxyType(hj633_2026.HOURLY_COLUMNS),
     class2_limits=MappingProxyType(gb3095_2026.CLASS2_LIMITS_TRANSITION),
+    later_limits=MappingProxyType(gb3095_2026.CLASS2_LIMITS_FINAL),
+    later_limits_from=gb3095_2026.FINAL_LIMITS_FROM,
+    capture=gb3095_2026.TABLE4,
+    mda8_min_windows=14,  # HJ 663-2026 §6.1.2
     exceeding_pollutants=False,
     missing_pollutant_rule=True,
 )
@@ -135,13 +159,7 @@ RULESET_BY_CODE: tuple[RuleSet, ...] = (RULESET_2012, RULESET_2026)
 
 
 def get_ruleset(name: str | RuleSet) -> RuleSet:
-    """Return the rule set called ``name`` (e.g. ``"HJ633-2026"`` or ``"2012"``).
-
-    References
-    ----------
-    .. [1] shared/reference/standards.md §0: GB 3095-2012 / HJ 633-2012 / HJ 663-2013
-       and their 2026 replacements GB 3095-2026 / HJ 633-2026 / HJ 663-2026.
-    """
+    """Return the rule set called ``name`` (e.g. ``"HJ633-2026"`` or ``"2012"``)."""
     if isinstance(name, RuleSet):
         return name
     try:
@@ -157,22 +175,12 @@ def ruleset_for(day: _dt.date | str | np.datetime64) -> RuleSet:
 
     >>> ruleset_for("2026-02-28").aqi_standard, ruleset_for("2026-03-01").aqi_standard
     ('HJ633-2012', 'HJ633-2026')
-
-    References
-    ----------
-    .. [1] GB 3095-2026, HJ 633-2026 and HJ 663-2026: implementation date 2026-03-01
-       (shared/reference/standards.md §0).
     """
-    d = np.asarray(day, dtype="datetime64[D]")
-    return RULESET_2026 if bool(d >= np.datetime64(SWITCH_DATE, "D")) else RULESET_2012
+    d = np.datetime64(str(day)[:10], "D")  # date, Timestamp, datetime64 or ISO text
+    return RULESET_2026 if d >= np.datetime64(SWITCH_DATE.isoformat(), "D") else RULESET_2012
 
 
 def ruleset_codes_for_days(days: npt.ArrayLike) -> np.ndarray:
-    """Vectorized :func:`ruleset_for`: 0 (2012 generation) or 1 (2026) per day.
-
-    References
-    ----------
-    .. [1] GB 3095-2026, HJ 633-2026, HJ 663-2026: in force from 2026-03-01.
-    """
+    """Vectorized :func:`ruleset_for`: 0 (2012 generation) or 1 (2026) per day."""
     d = np.asarray(days, dtype="datetime64[D]")
     return (d >= np.datetime64(SWITCH_DATE, "D")).astype(np.int8)

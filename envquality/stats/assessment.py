@@ -194,7 +194,8 @@ def daily_aqi_by_date(
     exceeding = np.zeros(shape, np.uint8)
     complete = np.zeros(shape, bool)
     std = np.empty(shape, dtype=object)
-    labels = {lab for _, r, _ in parts for lab in r.iaqi}
+    # a fixed order (first seen, rule set by rule set), never a set's: output columns must not move
+    labels = list(dict.fromkeys(lab for _, r, _ in parts for lab in r.iaqi))
     iaqis = {lab: np.full(shape, np.nan) for lab in labels}
     for sel, r, rs in parts:
         aqi[..., sel] = r.aqi
@@ -419,7 +420,9 @@ def _one_variant(
         cols[f"_raw_{item}"] = raw
         cols[f"{item}_n"] = n
         cols[f"{item}_reason"] = [REASONS[int(r)] for r in np.atleast_1d(reason)]
-    total, leading, _ = composite_index(items, limit_rs)
+    # the limits in force on the period's last day (GB 3095-2026 Table 1 has a later stage)
+    limits = limit_rs.class2_limits_on(days[-1]) if days.size else None
+    total, leading, _ = composite_index(items, limit_rs, limits=limits)
     cols["composite_index"] = round_half_even(total, 2)
     cols["_raw_composite_index"] = total
     cols["composite_leading"] = leading
@@ -442,6 +445,13 @@ def rank(values: npt.ArrayLike, *, ascending: bool = True) -> np.ndarray:
     """
     s = pd.Series(np.asarray(values, dtype=np.float64))
     return s.rank(method="min", ascending=ascending, na_option="keep").to_numpy()
+
+
+def _change_decimals(indicator: str) -> int:
+    """Decimals of a reported period figure: ratio and CO 1, composite index 2, others 0."""
+    if indicator == "composite_index":
+        return 2
+    return 1 if indicator == "good_ratio" or indicator.startswith("co") else 0
 
 
 def compare_periods(
@@ -469,7 +479,8 @@ def compare_periods(
     for ind in indicators:
         cur = merged[ind].astype("float64")
         prev = merged[f"{ind}_previous"].astype("float64")
-        merged[f"{ind}_change"] = cur - prev
+        # the change is reported to the decimals of the figures it compares (GB/T 8170)
+        merged[f"{ind}_change"] = round_half_even((cur - prev).to_numpy(), _change_decimals(ind))
         with np.errstate(invalid="ignore", divide="ignore"):
             merged[f"{ind}_change_pct"] = round_half_even(
                 np.where(prev != 0, (cur - prev) / prev * 100.0, np.nan), 1

@@ -15,7 +15,7 @@ after the last), one variable per pollutant ``so2 no2 pm10 pm25 co o3``
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Sequence, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,8 @@ __all__ = [
     "hourly_aqi_dataset", "province_row", "PROVINCE",
 ]
 
+_XR = TypeVar("_XR", xr.DataArray, xr.Dataset)
+
 #: Values per slab when whole national arrays are processed in memory (see _slabbed).
 SLAB_VALUES = 1 << 20
 
@@ -48,7 +50,7 @@ PROVINCE = "620000"
 _MEAN_INDICATORS = {"so2": "so2_24h", "no2": "no2_24h", "pm10": "pm10_24h", "pm25": "pm25_24h", "co": "co_24h"}
 
 
-def _to_days(da: xr.DataArray) -> xr.DataArray:
+def _to_days(da: _XR) -> _XR:
     """(…, time) hour-ending -> (…, date, hour): day D holds hours ending D 01:00…D+1 00:00."""
     t = pd.DatetimeIndex(da["time"].values)
     if len(t) % 24 or (len(t) and t[0].hour != 1):
@@ -67,10 +69,6 @@ def hourly_grid(tidy: pd.DataFrame, *, stations: Sequence[str] | None = None) ->
     Missing hours become NaN.  ``time`` is converted to naive CST hour-ending
     stamps spanning whole days.  Extra columns ``city`` and ``assessment``
     (one value per station) become coordinates.
-
-    References
-    ----------
-    .. [1] HJ 633-2012 §3 and docs/conventions.md (hour-ending labels; calendar day = 24 hours ending 01:00 … 24:00).
     """
     df = tidy[tidy["pollutant"].isin(HOURLY_POLLUTANTS)]
     t = pd.to_datetime(df["time"])
@@ -123,42 +121,66 @@ def _apply(func, da: xr.DataArray, n_out: int, core: str = "hour", **kwargs):
     )
 
 
+def _capture_params(ruleset) -> tuple[int, int, int, float]:
+    """(hours per day, hours per 8-h window, MDA8 windows, O3 8-h limit) of a rule set."""
+    return (ruleset.capture.min_hours_per_day, ruleset.capture.min_hours_per_8h, ruleset.mda8_min_windows,
+            float(ruleset.class2_limits[("o3", "8h")]))
+
+
 def station_daily(
     hourly: xr.Dataset,
     *,
-    min_hours: int = 20,
-    min_hours_8h: int = 6,
-    min_windows: int = 14,
-    o3_limit: float = 160.0,
+    min_hours: int | None = None,
+    min_hours_8h: int | None = None,
+    min_windows: int | None = None,
+    o3_limit: float | None = None,
 ) -> xr.Dataset:
     """Daily indicators per station with data capture (GB 3095 Table 4, HJ 663 §6.1).
 
-    24-h means of SO2, NO2, PM10, PM2.5, CO (≥ 20 valid hours), the O3 daily
-    maximum 1-h value (≥ 20 valid hours, envquality's choice) and MDA8 (the
-    14-window rule with its exceedance exception).  For each indicator X the
-    result holds ``X`` (NaN where invalid), ``X_n`` (valid hours, or valid
-    8-h windows for ``o3_8h``) and ``X_reason`` (:data:`validity.REASONS`).
+    24-h means of SO2, NO2, PM10, PM2.5, CO, the O3 daily maximum 1-h value
+    (envquality applies the 24-h hour rule to it) and MDA8 (the window rule
+    with its exceedance exception).  For each indicator X the result holds
+    ``X`` (NaN where invalid), ``X_n`` (valid hours, or valid 8-h windows for
+    ``o3_8h``) and ``X_reason`` (:data:`validity.REASONS`).
+
+    The capture numbers and the O3 limit are those of the rule set in force
+    on each day (:func:`~envquality.standards.rulesets.ruleset_for`); an
+    argument given overrides them for every day.
 
     References
     ----------
-    .. [1] GB 3095-2012 Table 4 (≥ 20 hourly values per 24-h mean); HJ 663-2013 §6.1 (daily statistics, MDA8 rule).
+    GB 3095-2012 / GB 3095-2026 Table 4 (data validity); HJ 663-2013 /
+    HJ 663-2026 §6.1.2 (MDA8 windows and the exceedance exception).
     """
-    out = {}
-    for pol, ind in _MEAN_INDICATORS.items():
-        if pol in hourly:
-            v, n, r = _apply(V.daily_mean, _to_days(hourly[pol]), 3, min_hours=min_hours)
-            out.update({ind: v, f"{ind}_n": n, f"{ind}_reason": r})
-    if "o3" in hourly:
-        days = _to_days(hourly["o3"])
-        v, n, r = _apply(V.daily_max, days, 3, min_hours=min_hours)
-        out.update({"o3_1h": v, "o3_1h_n": n, "o3_1h_reason": r})
-        v, n, r = _apply(V.mda8, days, 3, min_hours=min_hours_8h, min_windows=min_windows, limit=o3_limit)
-        out.update({"o3_8h": v, "o3_8h_n": n, "o3_8h_reason": r})
-    ds = xr.Dataset(out)
+    days = _to_days(hourly[[p for p in HOURLY_POLLUTANTS if p in hourly]])
+    codes = ruleset_codes_for_days(days["date"].values)
+    override = (min_hours, min_hours_8h, min_windows, o3_limit)
+    groups: dict[tuple, list[int]] = {}
+    for i, c in enumerate(codes):
+        params = tuple(o if o is not None else d for o, d in zip(override, _capture_params(RULESET_BY_CODE[int(c)])))
+        groups.setdefault(params, []).append(i)
+    parts = [_station_daily_part(days if len(groups) == 1 else days.isel(date=idx), *params)
+             for params, idx in groups.items()]
+    ds = parts[0] if len(parts) == 1 else xr.concat(parts, dim="date").sortby("date")
     for coord in ("city", "assessment"):
         if coord in hourly.coords:
             ds = ds.assign_coords({coord: hourly[coord]})
     return ds
+
+
+def _station_daily_part(days: xr.Dataset, min_hours: int, min_hours_8h: int, min_windows: int,
+                        o3_limit: float) -> xr.Dataset:
+    out = {}
+    for pol, ind in _MEAN_INDICATORS.items():
+        if pol in days:
+            v, n, r = _apply(V.daily_mean, days[pol], 3, min_hours=min_hours)
+            out.update({ind: v, f"{ind}_n": n, f"{ind}_reason": r})
+    if "o3" in days:
+        v, n, r = _apply(V.daily_max, days["o3"], 3, min_hours=min_hours)
+        out.update({"o3_1h": v, "o3_1h_n": n, "o3_1h_reason": r})
+        v, n, r = _apply(V.mda8, days["o3"], 3, min_hours=min_hours_8h, min_windows=min_windows, limit=o3_limit)
+        out.update({"o3_8h": v, "o3_8h_n": n, "o3_8h_reason": r})
+    return xr.Dataset(out).drop_vars([c for c in ("city", "assessment") if c in days.coords])
 
 
 def city_daily(
@@ -175,10 +197,6 @@ def city_daily(
     daily values (the alternative, MDA8 of the city-mean hourly series, is
     :func:`station_daily` applied to city-mean hourly data; see
     ``docs/standards.md``).  ``X_stations`` counts the stations averaged.
-
-    References
-    ----------
-    .. [1] HJ 663-2013 §5 (city value: mean of the valid assessment-station values).
     """
     city = np.asarray(daily["city"].values).astype(str)
     names = list(cities) if cities is not None else sorted(set(city))
@@ -187,8 +205,7 @@ def city_daily(
     if "assessment" in daily.coords:
         idx = np.where(np.asarray(daily["assessment"].values, dtype=bool), idx, -1)
     out = {}
-    for key, var in daily.data_vars.items():
-        name = str(key)
+    for name, var in daily.data_vars.items():
         if name.endswith(("_n", "_reason")):
             continue
         values = np.asarray(var.transpose("station", "date").values, dtype=np.float64)
@@ -204,14 +221,9 @@ def daily_city_aqi(city: xr.Dataset, *, standard: str | None = None) -> xr.Datas
     HJ 633-2012 §5.2 / HJ 633-2026 §4.1.1, chosen by each day's date unless
     ``standard`` is given.  The AQI is computed from the city mean
     concentrations (HJ 663 §5), not averaged from station AQIs.
-
-    References
-    ----------
-    .. [1] HJ 633-2012 §5.2, Table 2 and Annex A (daily AQI, level, category, colour, primary pollutant); HJ 633-2026 §4.1.1.
     """
     days = city["date"].values
-    res, codes = daily_aqi_by_date({str(k): city[k].values for k in city.data_vars
-                                    if not str(k).endswith("_stations")},
+    res, codes = daily_aqi_by_date({k: city[k].values for k in city.data_vars if not k.endswith("_stations")},
                                    days, standard=standard)
     dims = ("city", "date")
     ds = xr.Dataset(
@@ -241,10 +253,6 @@ def province_row(stats: pd.DataFrame, entity: str = PROVINCE) -> pd.DataFrame:
     and the composite index are likewise city means; day counts are summed
     (city-days).  Means are taken of the unrounded city figures (``_raw_*``
     columns) and rounded once (GB/T 8170 forbids cascaded rounding).
-
-    References
-    ----------
-    .. [1] Provincial figures as the mean over the cities (Gansu bulletin practice; shared/reference/standards.md §7).
     """
     rows = []
     mean_cols = [c for c in stats.columns if c == "good_ratio" or c.endswith(("_mean", "_p98", "_p95", "_p90"))
@@ -293,10 +301,6 @@ def assess(
         :func:`~envquality.stats.assessment.period_statistics` rows plus
         ranks (``rank_composite``, ``rank_pm25``, ``rank_good_ratio``) and a
         province row.
-
-    References
-    ----------
-    .. [1] HJ 663-2013 §6 (period assessment); shared/reference/targets.md (target figures).
     """
     sel = city.sel(date=slice(start, end))
     if start is not None or end is not None:
@@ -307,8 +311,7 @@ def assess(
         hi = pd.Timestamp(end) if end is not None else pd.Timestamp(city["date"].values.max())
         sel = sel.reindex(date=pd.date_range(lo.normalize(), hi.normalize(), freq="D").values)
     days = sel["date"].values.astype("datetime64[D]")
-    daily = {str(k): sel[k].transpose("city", "date").values for k in sel.data_vars
-             if not str(k).endswith("_stations")}
+    daily = {k: sel[k].transpose("city", "date").values for k in sel.data_vars if not k.endswith("_stations")}
     dust_arr = None
     if dust is not None:
         dust_arr = dust.sel(date=slice(start, end)).reindex(city=sel["city"], date=sel["date"],
@@ -336,10 +339,6 @@ def hourly_aqi_dataset(hourly: xr.Dataset) -> xr.Dataset:
     24-h moving mean (≥ 20 valid hours), computed here from the series.
     Returns ``aqi`` (float32, NaN where undefined) and ``primary`` (uint8 bit
     mask over :data:`~envquality.standards.aqi.PRIMARY_LABELS`).
-
-    References
-    ----------
-    .. [1] HJ 633-2012 §5.1 (real-time AQI); HJ 633-2026 §4.1.2.
     """
     t = pd.DatetimeIndex(hourly["time"].values)
     codes = ruleset_codes_for_days((t - pd.Timedelta(hours=1)).normalize().values)

@@ -18,6 +18,16 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from envquality.standards.rulesets import RULESET_2026
+
+#: GB 3095 Table 4 (identical in GB 3095-2012 and -2026): the defaults of this
+#: module come from the rule set, never typed again here.
+_T4 = RULESET_2026.capture
+#: HJ 663 §6.1.2 MDA8 window rule and its exceedance limit (GB 3095 Table 1
+#: Class 2 O3 8-h limit, the same in both generations).
+_MDA8_WINDOWS = RULESET_2026.mda8_min_windows
+_O3_8H_LIMIT = float(RULESET_2026.class2_limits[("o3", "8h")])
+
 __all__ = [
     "Aggregate", "REASONS", "OK", "TOO_FEW_HOURS", "TOO_FEW_WINDOWS", "TOO_FEW_DAYS",
     "TOO_FEW_DAYS_IN_MONTH", "NO_DATA", "daily_mean", "daily_max", "eight_hour_means",
@@ -38,10 +48,11 @@ DUST_EXCLUDED = 7
 REASONS: dict[int, str] = {
     OK: "",
     NO_DATA: "no valid data",
-    TOO_FEW_HOURS: "fewer than 20 valid hours (GB 3095 Table 4)",
-    TOO_FEW_WINDOWS: "fewer than 14 valid 8-h means and not above the limit (HJ 663 §6.1.2)",
-    TOO_FEW_DAYS: "fewer than 324 valid days in the year (GB 3095 Table 4)",
-    TOO_FEW_DAYS_IN_MONTH: "a month with fewer than 27 valid days (25 in February) (GB 3095 Table 4)",
+    TOO_FEW_HOURS: f"fewer than {_T4.min_hours_per_day} valid hours (GB 3095 Table 4)",
+    TOO_FEW_WINDOWS: f"fewer than {_MDA8_WINDOWS} valid 8-h means and not above the limit (HJ 663 §6.1.2)",
+    TOO_FEW_DAYS: f"fewer than {_T4.min_days_per_year} valid days in the year (GB 3095 Table 4)",
+    TOO_FEW_DAYS_IN_MONTH: (f"a month with fewer than {_T4.min_days_per_month} valid days "
+                            f"({_T4.min_days_february} in February) (GB 3095 Table 4)"),
     NO_STATION: "no valid assessment station",
     DUST_EXCLUDED: "dust-affected (环办监测〔2016〕120号)",
 }
@@ -87,7 +98,7 @@ def _as_float(values: npt.ArrayLike) -> np.ndarray:
     return x if x.dtype.kind == "f" else x.astype(np.float64)
 
 
-def daily_mean(hourly: npt.ArrayLike, *, min_hours: int = 20) -> Aggregate:
+def daily_mean(hourly: npt.ArrayLike, *, min_hours: int = _T4.min_hours_per_day) -> Aggregate:
     """24-h mean of one calendar day with data capture.
 
     GB 3095-2012 Table 4 (= GB 3095-2026 Table 4): a 24-h mean of SO2, NO2,
@@ -121,7 +132,7 @@ def daily_mean(hourly: npt.ArrayLike, *, min_hours: int = 20) -> Aggregate:
     return Aggregate(np.where(reason == OK, mean, np.nan), n, reason)
 
 
-def daily_max(hourly: npt.ArrayLike, *, min_hours: int = 20) -> Aggregate:
+def daily_max(hourly: npt.ArrayLike, *, min_hours: int = _T4.min_hours_per_day) -> Aggregate:
     """Daily maximum 1-h value (O3 1-h maximum of the HJ 633-2012 daily report).
 
     GB 3095 gives no capture rule for it; envquality applies the 24-h rule
@@ -141,7 +152,7 @@ def daily_max(hourly: npt.ArrayLike, *, min_hours: int = 20) -> Aggregate:
     return Aggregate(np.where(reason == OK, mx, np.nan), n, reason)
 
 
-def eight_hour_means(hourly: npt.ArrayLike, *, min_hours: int = 6) -> Aggregate:
+def eight_hour_means(hourly: npt.ArrayLike, *, min_hours: int = _T4.min_hours_per_8h) -> Aggregate:
     """The 17 8-h moving means of a calendar day, ending 08:00 … 24:00.
 
     GB 3095-2026 §3.9: an 8-h mean is the mean of 8 consecutive 1-h means;
@@ -180,9 +191,9 @@ def eight_hour_means(hourly: npt.ArrayLike, *, min_hours: int = 6) -> Aggregate:
 def mda8(
     hourly: npt.ArrayLike,
     *,
-    min_hours: int = 6,
-    min_windows: int = 14,
-    limit: float = 160.0,
+    min_hours: int = _T4.min_hours_per_8h,
+    min_windows: int = _MDA8_WINDOWS,
+    limit: float = _O3_8H_LIMIT,
 ) -> Aggregate:
     """O3 daily maximum 8-h average (MDA8) with the 14-window rule.
 
@@ -243,9 +254,9 @@ class PeriodRule:
     this extension is envquality's documented choice.
     """
 
-    min_days_per_year: int = 324
-    min_days_per_month: int = 27
-    min_days_february: int = 25
+    min_days_per_year: int = _T4.min_days_per_year
+    min_days_per_month: int = _T4.min_days_per_month
+    min_days_february: int = _T4.min_days_february
 
 
 def month_minimum(year: int, month: int, rule: PeriodRule = PeriodRule()) -> int:

@@ -56,6 +56,7 @@ from envquality.iotools.common import REJECT_COLUMNS
 from envquality.store import schema as S
 from envquality.store.archive import archive_raw, default_archive_root
 from envquality.store.bulk import DEFAULT_CHUNK_ROWS, UpsertStats, upsert_daily_values, upsert_readings
+from envquality.store.dirty import mark_dirty_days
 from envquality.store.engine import dialect_insert
 from envquality.store.provenance import delivery_series, lock_store_writes, supersede_delivery
 
@@ -424,6 +425,9 @@ def _commit(engine: sa.Engine, frame: pd.DataFrame, rejected: pd.DataFrame | Non
             if later:  # an earlier version committing after a later one: delivery order wins
                 removed += supersede_delivery(conn, iid, max(later), f"superseded by ingest {max(later)} "
                                               "(a later version of the same delivery)").removed
+            olds = sorted(set(targets) | set(versions) - {iid})
+            if not _is_daily(frame) and (stats.written or removed):  # late data: the days to recompute
+                mark_dirty_days(conn, iid, lo, hi, old_span=_span_of(conn, olds) if removed else None)
             result.quarantined = _insert_quarantine(conn, rejected, iid, source, quarantine_file_label(name, sha))
             result.status = "superseded" if later else "ok"
             result.rows_written, result.rows_superseded = stats.written, removed
@@ -436,6 +440,16 @@ def _commit(engine: sa.Engine, frame: pd.DataFrame, rejected: pd.DataFrame | Non
                 gate_status=result.gate_status, gate_findings=result.gate_findings,
             )
     return result
+
+
+def _span_of(conn: sa.Connection, ingest_ids: Sequence[int]) -> tuple | None:
+    """(earliest start, latest end) of the ingests' logged periods: the days their removed readings lay in."""
+    if not ingest_ids:
+        return None
+    L = S.ingest_log.c
+    lo, hi = conn.execute(sa.select(sa.func.min(L.period_start), sa.func.max(L.period_end))
+                          .where(L.id.in_(list(ingest_ids)))).one()
+    return (lo, hi) if lo is not None and hi is not None else None
 
 
 def _cause(iid: int, explicit: bool, note: str | None) -> str:

@@ -35,15 +35,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from envquality.core import InputError
 from envquality.registry import Registry, default_registry
 from envquality.store import schema as S
+from envquality.store.archive import default_archive_root
 from envquality.store.bulk import upsert_readings
+from envquality.store.ingest import _hourly
 
 __all__ = ["ReplayResult", "replay_quarantine", "parse_gate_raw"]
 
@@ -52,6 +59,9 @@ log = logging.getLogger("envquality.store.replay")
 #: The gate's raw text of a quarantined reading: ``station=…,time=…,pollutant=…,value=…[,city=…]``.
 _GATE_RAW = (r"^station=(?P<station>[^,]*),time=(?P<time>[^,]*),pollutant=(?P<pollutant>[^,]*),"
              r"value=(?P<value>[^,]*)(?:.*?,city=(?P<city>[^,]*))?")
+
+#: Start of the reason of a row the hourly gate quarantined (its expectation names, ``hourly.…``).
+_GATE_REASON = "hourly."
 
 #: ``gate(frame, name, source) -> GateResult`` (as :func:`envquality.store.ingest.ingest_file` takes).
 Gate = Callable[[pd.DataFrame, str, str], Any]
@@ -160,7 +170,8 @@ def _select(conn: sa.Connection, source: str | None, ingest_id: int | None) -> p
 
     The gate judges a row in the context of its batch (series checks such as
     a stuck analyser), so every replay of an ingest gates the same batch:
-    its unresolved rows *and* those an earlier replay moved into the store.
+    for ``col=value`` rows, its unresolved rows *and* those an earlier replay
+    moved into the store; for archived ingests, the whole re-read input.
     That makes a replay idempotent: the same registry and thresholds give
     the same verdicts, and only rows not yet resolved are written.
     """
@@ -170,33 +181,136 @@ def _select(conn: sa.Connection, source: str | None, ingest_id: int | None) -> p
         pending = pending.where(q.source == source)
     if ingest_id is not None:
         pending = pending.where(q.ingest_id == int(ingest_id))
-    stmt = sa.select(q.id, q.ingest_id, q.source, q.file, q.raw, q.resolved).where(
+    cols = ["id", "ingest_id", "source", "file", "line", "reason", "raw", "resolved"]
+    stmt = sa.select(*(q[c] for c in cols)).where(
         q.ingest_id.in_(pending.distinct().scalar_subquery()),
         sa.or_(q.resolved == sa.false(), q.resolution.like(_REPLAYED + "%")))
     if source:
         stmt = stmt.where(q.source == source)
     rows = conn.execute(stmt.order_by(q.id)).all()
-    return pd.DataFrame(rows, columns=["id", "ingest_id", "source", "file", "raw", "resolved"]).set_index("id")
+    return pd.DataFrame(rows, columns=cols).set_index("id")
 
 
-def _store(engine: sa.Engine, iid: int, source: str, file: str, kept: pd.DataFrame, gate_status: str,
-           examined: int, when: dt.datetime) -> tuple[int, int]:
-    """One transaction: upsert the passing readings, resolve their rows, log the replay."""
+def _archived(conn: sa.Connection, ingest_ids: list[int]) -> pd.DataFrame:
+    """``name`` and archive ``path`` of the raw input of each ingest (index: ingest id)."""
+    L, A = S.ingest_log.c, S.raw_archive.c
+    stmt = (sa.select(L.id, A.original_name, A.path).join(S.raw_archive, A.sha256 == L.sha256)
+            .where(L.id.in_([int(i) for i in ingest_ids])))
+    return pd.DataFrame(conn.execute(stmt).all(), columns=["id", "name", "path"]).set_index("id")
+
+
+def _store(engine: sa.Engine, iid: int, source: str, file: str, kept: pd.DataFrame, ids: list[int],
+           gate_status: str, examined: int, when: dt.datetime) -> tuple[int, int]:
+    """One transaction: upsert the passing readings, resolve quarantine rows ``ids``, log the replay."""
     with engine.begin() as conn:
-        stats = upsert_readings(conn, kept[["station", "time", "pollutant", "value"]], iid)
+        cols = [c for c in ("station", "time", "pollutant", "value", "flag") if c in kept]
+        stats = upsert_readings(conn, kept[cols], iid)
         text = f"{_REPLAYED}{when.isoformat()}: passes the current registry and gate; stored under ingest {iid}"
-        ids = [int(i) for i in kept.index]
         for start in range(0, len(ids), 5_000):
             part = ids[start:start + 5_000]
             conn.execute(sa.update(S.quarantine).where(S.quarantine.c.id.in_(part), S.quarantine.c.resolved
                                                        == sa.false()).values(resolved=True, resolution=text))
         log_id = conn.execute(sa.insert(S.ingest_log).values(
             source=source, file_or_url=f"quarantine replay of ingest {iid} ({file})", sha256=None,
-            status="ok", started_at=when, finished_at=S.utcnow(), rows_in=examined, rows_ok=len(kept),
-            rows_rejected=examined - len(kept), rows_written=stats.written, gate_status=gate_status,
+            status="ok", started_at=when, finished_at=S.utcnow(), rows_in=examined, rows_ok=len(ids),
+            rows_rejected=examined - len(ids), rows_written=stats.written, gate_status=gate_status,
             period_start=kept["time"].min().to_pydatetime(), period_end=kept["time"].max().to_pydatetime(),
         ).returning(S.ingest_log.c.id)).scalar_one()
     return int(log_id), int(stats.written)
+
+
+def _gate_status(g: Any) -> str:
+    return "critical" if g.critical else ("warning" if g.warnings else "pass")
+
+
+def _failed_mask(g: Any, n: int) -> np.ndarray:
+    """Rows the gate quarantined (it names them by position in the batch)."""
+    failed = np.zeros(n, bool)
+    if len(g.quarantined):
+        failed[g.quarantined["row"].to_numpy(np.int64)] = True
+    return failed
+
+
+def _finish(engine: sa.Engine, iid: int, src: str, file: str, kept: pd.DataFrame, ids: list[int], g: Any,
+            examined: int, when: dt.datetime, result: ReplayResult) -> None:
+    """Store one ingest's passing rows and add the outcome to ``result``."""
+    result.resolved += len(ids)
+    result.still_failing += examined - len(ids)
+    if not ids:
+        return
+    log_id, written = _store(engine, iid, src, file, kept, ids, _gate_status(g), examined, when)
+    result.ingests[iid] = log_id
+    result.rows_written += written
+    log.info("quarantine replay of ingest %s (%s): %d of %d quarantine rows now pass, %d readings written; "
+             "log %d", iid, file, len(ids), examined, written, log_id)
+
+
+def _replay_text_rows(engine: sa.Engine, rows: pd.DataFrame, reg: Registry, gate: Gate, when: dt.datetime,
+                      result: ReplayResult) -> None:
+    """Rows stored with the gate's ``col=value`` raw text: rebuilt, re-resolved and gated per ingest."""
+    readings = parse_gate_raw(rows["raw"])
+    if readings.empty:
+        return
+    readings = readings.join(rows[["ingest_id", "source", "file", "resolved"]])
+    readings["station"], changed = _reresolve(readings, reg)
+    result.stations.update(changed)
+    for group, batch in readings.groupby("ingest_id", sort=True):
+        src, file = str(batch["source"].iloc[0]), str(batch["file"].iloc[0])
+        frame = batch[["station", "time", "pollutant", "value", "city"]]
+        frame = frame.assign(city=frame["city"].where(frame["city"].notna(), None))
+        g = gate(frame.reset_index(drop=True), file, src)
+        new = ~batch["resolved"].astype(bool).to_numpy()
+        kept = frame.loc[~_failed_mask(g, len(frame)) & new]
+        _finish(engine, int(str(group)), src, file, kept, [int(i) for i in kept.index], g, int(new.sum()),
+                when, result)
+
+
+def _reread(source: str, name: str, path: Path) -> pd.DataFrame | None:
+    """The reader's rows of archived raw bytes, read under their original file name (None: cannot)."""
+    from envquality.commands.ingest import UsageError, _reader  # the source -> reader map of `envquality ingest`
+
+    try:  # sources whose reader needs more than the bytes (generic: --mapping; openaq: the API) are skipped
+        reader = _reader(source, SimpleNamespace(mapping=None))
+    except UsageError as exc:
+        log.warning("quarantine replay: source %s cannot be re-read from its archive: %s", source, exc)
+        return None
+    with tempfile.TemporaryDirectory(prefix="envquality-replay-") as tmp:
+        copy = Path(tmp) / Path(name).name
+        try:
+            copy.write_bytes(path.read_bytes())
+            frame = reader(copy).data
+        except (OSError, InputError) as exc:
+            log.warning("quarantine replay: cannot re-read %s (%s): %s", name, path, exc)
+            return None
+    return frame if "time" in frame and "line" in frame else None  # hourly rows with their input line
+
+
+def _judge_lines(frame: pd.DataFrame, failed: np.ndarray, q: pd.DataFrame) -> tuple[np.ndarray, list[int]]:
+    """Rows to store and quarantine ids to resolve: a quarantined line is the unit (module docstring)."""
+    line = frame["line"].to_numpy(np.int64)
+    cand = np.isin(line, q["line"].to_numpy(np.int64))
+    good = cand & ~np.isin(line, line[cand & failed])
+    ids = q.index[q["line"].isin(line[good])]
+    return good, [int(i) for i in ids]
+
+
+def _replay_archived(engine: sa.Engine, rows: pd.DataFrame, archived: pd.DataFrame, root: Path, reg: Registry,
+                     gate: Gate, when: dt.datetime, result: ReplayResult) -> None:
+    """Gate rows of archived ingests: re-read the raw input, re-resolve, gate the whole input, store lines."""
+    for group, q in rows.groupby("ingest_id", sort=True):
+        iid, src, file = int(str(group)), str(q["source"].iloc[0]), str(q["file"].iloc[0])
+        frame = _reread(src, str(archived.at[iid, "name"]), root / str(archived.at[iid, "path"]))
+        if frame is None:
+            continue
+        frame = frame.reset_index(drop=True)  # reset_index keeps attrs["raw_of"]
+        frame["station"], changed = _reresolve(frame, reg)
+        g = gate(frame, file, src)
+        good, ids = _judge_lines(frame, _failed_mask(g, len(frame)), q)
+        has_rows = q["line"].isin(frame["line"])
+        result.not_replayable += int((~has_rows).sum())  # reader rejects: the line gives no rows again
+        stored = set(frame.loc[good, "station"])
+        result.stations.update({k: v for k, v in changed.items() if v in stored})
+        _finish(engine, iid, src, file, _hourly(frame.loc[good]), ids, g, int(has_rows.sum()), when, result)
 
 
 def replay_quarantine(
@@ -206,6 +320,7 @@ def replay_quarantine(
     ingest_id: int | None = None,
     registry: Registry | None = None,
     gate: Gate | None = None,
+    archive_root: str | Path | None = None,
 ) -> ReplayResult:
     """Re-run unresolved quarantine rows through the current registry and gate (see module docstring).
 
@@ -222,6 +337,9 @@ def replay_quarantine(
     gate : callable, optional
         ``gate(frame, name, source) -> GateResult``; default the
         ``hourly_readings`` suite without Data Docs.
+    archive_root : path, optional
+        Raw archive root the ingests wrote to; default
+        :func:`~envquality.store.archive.default_archive_root` (as ``envquality ingest``).
 
     Returns
     -------
@@ -229,40 +347,20 @@ def replay_quarantine(
     """
     reg = registry or default_registry()
     gate = gate or _default_gate
+    root = Path(archive_root) if archive_root is not None else default_archive_root()
     result = ReplayResult()
     with engine.connect() as conn:
         rows = _select(conn, source, ingest_id)
+        archived = _archived(conn, rows["ingest_id"].unique().tolist())
     done = rows["resolved"].astype(bool)
     result.examined = int((~done).sum())
-    readings = parse_gate_raw(rows["raw"])
-    result.not_replayable = int((~done & ~rows.index.isin(readings.index)).sum())
-    if readings.empty:
-        log.info("quarantine replay: %s", result)
-        return result
-    readings = readings.join(rows[["ingest_id", "source", "file", "resolved"]])
-    readings["station"], result.stations = _reresolve(readings, reg)
+    text_rows = rows.index.isin(parse_gate_raw(rows["raw"]).index)
+    # gate rows name their expectations ("hourly.…: …"); reader rejects carry the reader's reason
+    gate_rows = rows["reason"].astype(str).str.startswith(_GATE_REASON) & rows["line"].notna()
+    from_archive = ~done & ~text_rows & gate_rows & rows["ingest_id"].isin(archived.index)
+    result.not_replayable = int((~done & ~text_rows & ~from_archive).sum())
     when = S.utcnow()
-    for group, batch in readings.groupby("ingest_id", sort=True):
-        iid = int(str(group))
-        src, file = str(batch["source"].iloc[0]), str(batch["file"].iloc[0])
-        frame = batch[["station", "time", "pollutant", "value", "city"]]
-        frame = frame.assign(city=frame["city"].where(frame["city"].notna(), None))
-        g = gate(frame.reset_index(drop=True), file, src)
-        # the gate names its quarantined rows by position in the batch
-        failed = pd.Series(False, index=frame.index)
-        if len(g.quarantined):
-            failed.iloc[g.quarantined["row"].astype(int).unique()] = True
-        new = ~batch["resolved"].astype(bool).to_numpy()
-        kept = frame.loc[~failed.to_numpy() & new]
-        result.still_failing += int((failed.to_numpy() & new).sum())
-        if kept.empty:
-            continue
-        status = "critical" if g.critical else ("warning" if g.warnings else "pass")
-        log_id, written = _store(engine, iid, src, file, kept, status, int(new.sum()), when)
-        result.ingests[iid] = log_id
-        result.resolved += len(kept)
-        result.rows_written += written
-        log.info("quarantine replay of ingest %s (%s): %d of %d rows now pass, %d readings written; log %d",
-                 iid, file, len(kept), len(frame), written, log_id)
+    _replay_text_rows(engine, rows.loc[text_rows], reg, gate, when, result)
+    _replay_archived(engine, rows.loc[from_archive], archived, root, reg, gate, when, result)
     log.info("quarantine replay: %s", result)
     return result

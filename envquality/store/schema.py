@@ -333,3 +333,19 @@ water_class = sa.Table(
 
 __all__ += ["water_source", "water_sample", "water_class"]
 TABLE_NAMES = tuple(t.name for t in metadata.sorted_tables)
+
+# ------------------------------------------------------------ incremental computation (0005)
+dirty_day = sa.Table(
+    "dirty_day", metadata,
+    sa.Column("day", sa.Date, nullable=False, comment="CST calendar day whose readings changed"),
+    sa.Column("ingest_id", sa.Integer, nullable=False, comment="ingest that last marked the day"),
+    sa.Column("marked_at", UtcTime(), nullable=False),
+    sa.PrimaryKeyConstraint("day", name="pk_dirty_day"),
+    sqlite_with_rowid=False,
+)
+
+# the day job replaces the computed rows of a span of days: find them by date
+sa.Index("ix_daily_stat_date", daily_stat.c.date)
+
+__all__ += ["dirty_day"]
+TABLE_NAMES = tuple(t.name for t in metadata.sorted_tables)

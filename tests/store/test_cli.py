@@ -12,7 +12,7 @@ from . import make_frame, read_tidy_csv, write_tidy_csv
 def test_db_upgrade_and_quarantine_commands(tmp_path, capsys, monkeypatch):
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     assert main(["db", "upgrade", "--db", url]) == 0
-    assert "revision 0004" in capsys.readouterr().out
+    assert "revision 0005" in capsys.readouterr().out
     engine = make_engine(url)
     path = write_tidy_csv(make_frame(1, 2), tmp_path / "f.csv",
                           bad_lines=["S1,2024-01-01 01:00,co,abc", "S2,2024-01-01 01:00,so2,\u00b5g bad"])

@@ -18,8 +18,8 @@ import pytest
 def test_upgrade_from_scratch_matches_metadata(fresh_store, kind):
     with fresh_store(kind, migrate=False) as engine:
         assert current_revision(engine) is None
-        assert upgrade_to_head(engine) == "0004"
-        assert upgrade_to_head(engine) == "0004"  # idempotent
+        assert upgrade_to_head(engine) == "0005"
+        assert upgrade_to_head(engine) == "0005"  # idempotent
         insp = sa.inspect(engine)
         assert set(insp.get_table_names()) == set(TABLE_NAMES) | {"alembic_version"}
         for table in metadata.sorted_tables:
@@ -50,5 +50,5 @@ def test_0004_downgrades_and_upgrades_again(fresh_store, kind):
         names = set(sa.inspect(engine).get_table_names())
         assert "reading_delivery" not in names and "reading_history" not in names
         assert "delivery_id" not in {c["name"] for c in sa.inspect(engine).get_columns("ingest_log")}
-        assert upgrade_to_head(engine) == "0004"
+        assert upgrade_to_head(engine) == "0005"
         assert {"reading_delivery", "reading_history"} <= set(sa.inspect(engine).get_table_names())

@@ -57,9 +57,9 @@ def test_concurrent_first_use_of_a_new_store(kind, tmp_path, request):
     outs = [p.communicate(timeout=300) for p in procs]
     try:
         assert [p.returncode for p in procs] == [0] * 6, [o[1][-500:] for o in outs]
-        assert all(o[0].strip() == "0004" for o in outs)
+        assert all(o[0].strip() == "0005" for o in outs)
         engine = make_engine(url, schema=schema)
-        assert current_revision(engine) == "0004"
+        assert current_revision(engine) == "0005"
         engine.dispose()
     finally:
         if schema:
