@@ -34,6 +34,8 @@ __all__ = [
 MISSING_MARKERS: frozenset[str] = frozenset(
     {"", "nan", "NaN", "NAN", "null", "NULL", "None", "—", "-", "--", "/", "NA", "N/A"}
 )
+#: Numeric "missing" sentinels of tidy exports (-1, -999, 9999): NaN in ``read_readings`` (docs/conventions.md).
+NUMERIC_MISSING: frozenset[float] = frozenset({-1.0, -999.0, 9999.0})
 
 
 

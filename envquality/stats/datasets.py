@@ -205,7 +205,8 @@ def city_daily(
     if "assessment" in daily.coords:
         idx = np.where(np.asarray(daily["assessment"].values, dtype=bool), idx, -1)
     out = {}
-    for name, var in daily.data_vars.items():
+    for key, var in daily.data_vars.items():
+        name = str(key)
         if name.endswith(("_n", "_reason")):
             continue
         values = np.asarray(var.transpose("station", "date").values, dtype=np.float64)
@@ -223,7 +224,8 @@ def daily_city_aqi(city: xr.Dataset, *, standard: str | None = None) -> xr.Datas
     concentrations (HJ 663 §5), not averaged from station AQIs.
     """
     days = city["date"].values
-    res, codes = daily_aqi_by_date({k: city[k].values for k in city.data_vars if not k.endswith("_stations")},
+    res, codes = daily_aqi_by_date({str(k): city[k].values for k in city.data_vars
+                                    if not str(k).endswith("_stations")},
                                    days, standard=standard)
     dims = ("city", "date")
     ds = xr.Dataset(
@@ -311,7 +313,8 @@ def assess(
         hi = pd.Timestamp(end) if end is not None else pd.Timestamp(city["date"].values.max())
         sel = sel.reindex(date=pd.date_range(lo.normalize(), hi.normalize(), freq="D").values)
     days = sel["date"].values.astype("datetime64[D]")
-    daily = {k: sel[k].transpose("city", "date").values for k in sel.data_vars if not k.endswith("_stations")}
+    daily = {str(k): sel[k].transpose("city", "date").values for k in sel.data_vars
+             if not str(k).endswith("_stations")}
     dust_arr = None
     if dust is not None:
         dust_arr = dust.sel(date=slice(start, end)).reindex(city=sel["city"], date=sel["date"],
