@@ -140,14 +140,17 @@ def _run(args: argparse.Namespace) -> int:
 
     print("3/4 period tables (HJ 663), dust included and excluded", flush=True)
     blocks = _periods(args, daily, start, end, out)
-    print("4/4 public site data of the last day: gated, written, switched atomically", flush=True)
-    from envquality.publish import publish_site_data
+    print("4/4 public map site of the last day: guarded, built, switched atomically", flush=True)
+    from envquality.commands.publish import progress_for
+    from envquality.quality.gate import site_dir
     from envquality.quality.publish_guard import PublishBlocked
+    from envquality.site import build_site
 
     try:
-        published = f"{publish_site_data(engine, daily.aqi, end.date()).absolute()}/ (city_aqi_latest.csv, .geojson)"
+        public = build_site(engine, end.date(), site_root=site_dir(), progress=progress_for(engine, end.date()))
+        published = f"{public.absolute()}/index.html  (serve: python -m http.server -d {public.absolute()} 8000)"
     except PublishBlocked as exc:
-        published = f"BLOCKED ({exc.reason}); the last good release stays online; alert: {exc.alert_path}"
+        published = f"BLOCKED ({exc.reason}); the last good site stays online; alert: {exc.alert_path}"
     engine.dispose()
 
     for title, stats in blocks:
@@ -159,7 +162,6 @@ def _run(args: argparse.Namespace) -> int:
     print(f"quality gate:       {gate}; {summary.rows_quarantined} rows quarantined in this run "
           f"(envquality quarantine list --db {url})")
     print(f"operator Data Docs: {data_docs_dir().resolve()}/index.html")
-    print(f"public site data:   {published}")
     print(f"run time:           {time.perf_counter() - t0:.0f} s")
-    print("public map pages:   not built yet (the map publishing stage has not landed)")
+    print(f"public map pages:   {published}")
     return 0
