@@ -1,4 +1,4 @@
-# Two entry points (see README): `make demo` and `make test`.
+# Two entry points (see README): `make run` and `make test` (also `make demo`, `make airflow`).
 # Both create .venv and install the project with all extras on first use, and
 # again whenever pyproject.toml or setup.py changes.
 PYTHON ?= python3
@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: run airflow demo test lint bench clean
 
 # A venv whose interpreter no longer runs (moved checkout, removed Python) is
 # rebuilt from scratch; the stamp is written only after a complete install, so
@@ -16,6 +16,12 @@ $(STAMP): pyproject.toml setup.py
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[all,test,bench]'
 	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/envquality run
+
+airflow: $(STAMP)
+	$(BIN)/envquality airflow
 
 demo: $(STAMP)
 	$(BIN)/envquality demo
