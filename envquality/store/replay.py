@@ -2,18 +2,38 @@
 
 After an operator fixes the *cause* of a quarantine (the registry learns a
 station's history, a threshold is corrected), :func:`replay_quarantine`
-takes the unresolved quarantine rows, rebuilds each reading from its raw
-text, re-resolves its station through the current registry
+takes the unresolved quarantine rows of each ingest, rebuilds their
+readings, re-resolves stations through the current registry
 (:meth:`envquality.registry.Registry.resolve_station`, with the station
-history valid at the reading's time), runs the quality gate again on the
-rows of each original ingest together (so series checks see the same batch)
-and moves the rows that now pass into the store:
+history valid at the reading's time), runs the quality gate again and moves
+the rows that now pass into the store.  Two forms of quarantine rows:
+
+* **Input lines** (what the gate writes now): ``line`` and ``raw`` are the
+  physical input line (a pm25.in line holds every pollutant of one station
+  and hour).  The ingest's raw bytes are loaded from the archive
+  (``ingest_log.sha256`` → ``raw_archive``, :mod:`envquality.store.archive`)
+  and re-read by the reader of the ingest's source (the map of
+  ``envquality ingest``; the reader resolves stations through
+  :func:`~envquality.registry.default_registry`).  The whole re-read input
+  is gated, as at ingest, so series checks see the same batch.  **The unit
+  is the input line**: a gate quarantine row records the failing field
+  (``value``, ``station``…) but not the pollutant, so the line's readings
+  are stored, and all its gate rows resolved, only when *every* reading
+  of the line now passes; otherwise the line stays quarantined whole.
+  Readings of the line the ingest already stored are upserted again under
+  the same ingest id, which changes nothing.
+* **``col=value`` text** (rows stored before the gate kept input lines):
+  ``station=…,time=…,pollutant=…,value=…`` parsed by
+  :func:`parse_gate_raw`; the rows of an ingest are gated together with
+  those an earlier replay moved into the store.
+
+Either way:
 
 * a passing reading is upserted with the ``ingest_id`` of the delivery it
   came from (a later correction of that delivery supersedes it like any
   other of its readings);
-* its quarantine row is marked ``resolved`` with a ``resolution`` text
-  saying when, how, and under which station id it was stored;
+* its quarantine rows are marked ``resolved`` with a ``resolution`` text
+  saying when and under which ingest they were stored;
 * rows that still fail stay unresolved and untouched;
 * one ``ingest_log`` row per replayed ingest (source = the original
   source, ``file_or_url`` = ``quarantine replay of ingest N``) records the
@@ -24,17 +44,20 @@ Idempotent: replayed rows are resolved, so a second run finds nothing to do
 and writes nothing (no log row either); rows that fail again are not
 changed.
 
-Replayable rows are those the gate quarantined, whose ``raw`` text is the
-row as ``col=value`` pairs (``station=…,time=…,pollutant=…,value=…``).  Rows
-rejected by a reader (unparsable cells, conflicting duplicates) carry the
-source line and need a corrected delivery instead; they are counted as
-``not_replayable``.
+Not replayable (counted as ``not_replayable``, left untouched): rows a
+reader rejected (their reason is the reader's, not an ``hourly.…``
+expectation: unparsable cells, conflicting duplicates — they need a
+corrected delivery), gate rows whose line gives no reading when re-read,
+and rows of ingests whose raw bytes are not in the archive or whose source
+cannot be re-read from bytes alone (``generic`` needs its mapping,
+``openaq`` its API answers).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,7 +99,8 @@ class ReplayResult:
     examined : int
         Unresolved quarantine rows selected.
     not_replayable : int
-        Rows whose raw text is not a gate row (reader rejects).
+        Rows that cannot be rebuilt: reader rejects, lines that give no reading
+        when re-read, ingests without archived (re-readable) input.
     resolved : int
         Rows that now pass and were moved into the store (marked resolved).
     still_failing : int
@@ -277,7 +301,7 @@ def _reread(source: str, name: str, path: Path) -> pd.DataFrame | None:
     with tempfile.TemporaryDirectory(prefix="envquality-replay-") as tmp:
         copy = Path(tmp) / Path(name).name
         try:
-            copy.write_bytes(path.read_bytes())
+            shutil.copyfile(path, copy)
             frame = reader(copy).data
         except (OSError, InputError) as exc:
             log.warning("quarantine replay: cannot re-read %s (%s): %s", name, path, exc)
@@ -287,7 +311,7 @@ def _reread(source: str, name: str, path: Path) -> pd.DataFrame | None:
 
 def _judge_lines(frame: pd.DataFrame, failed: np.ndarray, q: pd.DataFrame) -> tuple[np.ndarray, list[int]]:
     """Rows to store and quarantine ids to resolve: a quarantined line is the unit (module docstring)."""
-    line = frame["line"].to_numpy(np.int64)
+    line = pd.to_numeric(frame["line"], errors="coerce").fillna(-1).to_numpy(np.int64)
     cand = np.isin(line, q["line"].to_numpy(np.int64))
     good = cand & ~np.isin(line, line[cand & failed])
     ids = q.index[q["line"].isin(line[good])]
@@ -300,7 +324,8 @@ def _replay_archived(engine: sa.Engine, rows: pd.DataFrame, archived: pd.DataFra
     for group, q in rows.groupby("ingest_id", sort=True):
         iid, src, file = int(str(group)), str(q["source"].iloc[0]), str(q["file"].iloc[0])
         frame = _reread(src, str(archived.at[iid, "name"]), root / str(archived.at[iid, "path"]))
-        if frame is None:
+        if frame is None:  # no archive entry, unreadable, or a source not re-readable from bytes alone
+            result.not_replayable += len(q)
             continue
         frame = frame.reset_index(drop=True)  # reset_index keeps attrs["raw_of"]
         frame["station"], changed = _reresolve(frame, reg)
@@ -323,6 +348,9 @@ def replay_quarantine(
     archive_root: str | Path | None = None,
 ) -> ReplayResult:
     """Re-run unresolved quarantine rows through the current registry and gate (see module docstring).
+
+    The data path is vectorised; Python loops only over ingests and
+    distinct (station, day) pairs of the re-resolution.
 
     Parameters
     ----------
