@@ -46,6 +46,8 @@ def register(subparsers) -> None:
     _add_db(rp)
     rp.add_argument("--source", help="only rows of this source")
     rp.add_argument("--ingest", type=int, metavar="ID", help="only rows of this ingest")
+    rp.add_argument("--archive", default=None,
+                    help="raw archive folder of the ingests (default: $ENVQUALITY_ARCHIVE or var/raw)")
     rp.set_defaults(func=cmd_quarantine_replay)
     q.set_defaults(func=lambda args: (q.print_help(), 2)[1])
 
@@ -167,7 +169,7 @@ def cmd_quarantine_replay(args) -> int:
 
     engine = _engine(args)
     try:
-        result = replay_quarantine(engine, source=args.source, ingest_id=args.ingest)
+        result = replay_quarantine(engine, source=args.source, ingest_id=args.ingest, archive_root=args.archive)
     finally:
         engine.dispose()
     print(terminal_safe(str(result)))
