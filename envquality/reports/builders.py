@@ -27,7 +27,7 @@ from envquality.reports.charts import ratio_bars_svg, trend_lines_svg
 from envquality.reports.model import Report, Table
 from envquality.standards.rounding import round_half_even
 from envquality.standards.rulesets import get_ruleset
-from envquality.stats.assessment import DAILY_INDICATORS, compare_periods, period_statistics, rank
+from envquality.stats.assessment import DAILY_INDICATORS, compare_periods, period_statistics, rank_divisions
 from envquality.stats.datasets import PROVINCE, province_row
 from envquality.stats.validity import month_minimum
 from envquality.targets import GOOD_DAY_RATIO_TARGET
@@ -96,14 +96,7 @@ def period_figures(data: DailyArrays, start, end) -> pd.DataFrame:
     """
     a = data.period(start, end)
     stats = period_statistics({k: a[k] for k in DAILY_INDICATORS}, a["days"], data.divisions, dust=a["dust"])
-    parts = []
-    for _, g in stats.groupby("dust", sort=False):
-        g = g.copy()
-        g["rank_composite"] = rank(g["composite_index"])
-        g["rank_pm25"] = rank(g["pm25_mean"])
-        g["rank_good_ratio"] = rank(g["good_ratio"], ascending=False)
-        parts.append(g)
-    stats = pd.concat(parts, ignore_index=True)
+    stats = rank_divisions(stats)
     stats = pd.concat([stats, province_row(stats)], ignore_index=True)
     return stats.drop(columns=[c for c in stats.columns if c.startswith("_raw_")])
 

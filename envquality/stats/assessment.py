@@ -447,6 +447,24 @@ def rank(values: npt.ArrayLike, *, ascending: bool = True) -> np.ndarray:
     return s.rank(method="min", ascending=ascending, na_option="keep").to_numpy()
 
 
+def rank_divisions(stats: pd.DataFrame) -> pd.DataFrame:
+    """``stats`` with ``rank_composite``, ``rank_pm25`` and ``rank_good_ratio``, ranked within each ``dust`` variant.
+
+    References
+    ----------
+    .. [1] 城市环境空气质量排名技术规定 (MEE ranking regulation): composite index
+       and PM2.5 ascending, good-day ratio descending; ties share the best rank.
+    """
+    parts = []
+    for _, g in stats.groupby("dust", sort=False):
+        g = g.copy()
+        g["rank_composite"] = rank(g["composite_index"])
+        g["rank_pm25"] = rank(g["pm25_mean"])
+        g["rank_good_ratio"] = rank(g["good_ratio"], ascending=False)
+        parts.append(g)
+    return pd.concat(parts, ignore_index=True)
+
+
 def _change_decimals(indicator: str) -> int:
     """Decimals of a reported period figure: ratio and CO 1, composite index 2, others 0."""
     if indicator == "composite_index":

@@ -31,7 +31,7 @@ from envquality.stats.assessment import (
     city_mean,
     daily_aqi_by_date,
     period_statistics,
-    rank,
+    rank_divisions,
 )
 
 __all__ = [
@@ -321,14 +321,7 @@ def assess(
                                                             fill_value=False).values.astype(bool)
     stats = period_statistics(daily, days, [str(c) for c in sel["city"].values], dust=dust_arr,
                               standard=standard, options=options)
-    parts = []
-    for _, g in stats.groupby("dust", sort=False):
-        g = g.copy()
-        g["rank_composite"] = rank(g["composite_index"])
-        g["rank_pm25"] = rank(g["pm25_mean"])
-        g["rank_good_ratio"] = rank(g["good_ratio"], ascending=False)
-        parts.append(g)
-    stats = pd.concat(parts, ignore_index=True)
+    stats = rank_divisions(stats)
     if with_province:
         stats = pd.concat([stats, province_row(stats)], ignore_index=True)
     return stats.drop(columns=[c for c in stats.columns if c.startswith("_raw_")])
