@@ -59,7 +59,10 @@ def simulated_inputs(start: str | dt.date, end: str | dt.date, *, seed: int = 20
             df = df.assign(time=df["time"].dt.strftime("%Y-%m-%d %H:%M:%S%z"))
             return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
-        inputs.append(RawInput(f"simulate_registry_seed{seed}_{lo:%Y%m%d}_{hi:%Y%m%d}.csv", gen))
+        # the name carries every parameter of the seeded simulation, so a re-run recognises an
+        # ingested batch by its name without generating it again (RawInput.name_fixes_bytes)
+        name = f"simulate_registry_seed{seed}_bad{bad_fraction:g}_{lo:%Y%m%d}_{hi:%Y%m%d}.csv"
+        inputs.append(RawInput(name, gen, name_fixes_bytes=True))
     return inputs
 
 
