@@ -69,15 +69,8 @@ _HEAD = ("date", "hour", "type")
 
 
 # --------------------------------------------------------------------------- reader
-def _read_wide(
-    src: Any, *, kind: str, hour_label: str, columns: Iterable[str] | None, dropna: bool,
-    numeric_missing: Iterable[float], column_map=None,
-) -> ReadResult:
-    text, enc, label, raw = load_text(src)
-    source = f"quotsoft:{kind}"
-    meta = base_meta(source, label, raw, enc)
-    if hour_label not in ("end", "start"):
-        raise ValueError("hour_label must be 'end' or 'start'")
+def _parse_header(text: str, *, kind: str, label: str) -> list[str]:
+    """Header fields of a quotsoft file; raise InputError unless it starts ``date,hour,type``."""
     nl = text.find("\n")
     header_line = text if nl < 0 else text[:nl]
     header = [h.strip() for h in next(csv.reader([header_line]))] if header_line.strip() else []
@@ -85,20 +78,14 @@ def _read_wide(
         raise InputError(label, 1, None,
                          f"not a quotsoft {kind} file: header must start with 'date,hour,type' and "
                          f"name at least one column, got {bounded_excerpt(header_line)}")
-    ncol = len(header)
-    start, nfields = record_layout(text, file=label)
-    blank = nfields == 0
-    lines = text.split("\n")
-    # records after the header line
-    start, nfields, blank = start[1:], nfields[1:], blank[1:]
-    keep_cols = list(range(3, ncol))
-    if columns is not None:
-        wanted = set(columns)
-        keep_cols = [i for i in keep_cols if header[i] in wanted]
-        meta["columns_missing"] = sorted(wanted - set(header[3:]))
+    return header
+
+
+def _parse_csv(text: str, *, label: str, ncol: int, keep_cols: list[int]) -> pd.DataFrame:
+    """One C-engine ``read_csv`` of the key columns and the kept value columns."""
     pos = [f"c{i}" for i in range(ncol)]
     try:
-        df = pd.read_csv(
+        return pd.read_csv(
             io.StringIO(text),
             header=0,
             names=pos,
@@ -112,24 +99,10 @@ def _read_wide(
         )
     except (pd.errors.ParserError, ValueError) as exc:
         raise InputError(label, None, None, f"cannot parse as CSV: {exc}") from None
-    rec_line = start
-    if len(rec_line) != len(df):  # pragma: no cover - defensive
-        raise InputError(label, None, None, "cannot align CSV records with lines")
-    rejects: list[pd.DataFrame] = []
 
-    def reject(line_no, field, reason, raw_text):
-        rejects.append(pd.DataFrame({"file": label, "line": line_no, "field": field, "reason": reason,
-                                     "raw": raw_text, "source": source}))
 
-    df = df.loc[~blank].reset_index(drop=True)
-    rec_line = rec_line[~blank]
-    rec_n = nfields[~blank]
-    meta["rows_in"] = int(len(df))
-    short = rec_n != ncol
-    if short.any():
-        reject(rec_line[short], None, [f"expected {ncol} fields, saw {n}" for n in rec_n[short]],
-               raw_lines(lines, rec_line[short]))
-    # row keys
+def _row_keys(df: pd.DataFrame, short: np.ndarray, rec_line: np.ndarray, lines: list[str], reject) -> tuple:
+    """Parse ``date``/``hour``/``type``; reject bad keys; return dates, hours, pollutant and the ok mask."""
     dtext = df["c0"].str.strip()
     dates = pd.to_datetime(dtext.where(dtext.str.fullmatch(r"\d{8}", na=False)), format="%Y%m%d",
                            errors="coerce")
@@ -148,13 +121,12 @@ def _read_wide(
             reject(rec_line[mask], fld, (why + ": " + vals.map(repr)).to_list(),
                    raw_lines(lines, rec_line[mask]))
     ok = ~(short | bad_date | bad_hour | bad_type)
-    df = df.loc[ok].reset_index(drop=True)
-    rec_line = rec_line[ok]
-    offset = pd.Timedelta(0) if hour_label == "end" else pd.Timedelta(hours=1)
-    naive = (dates[ok].reset_index(drop=True) + pd.to_timedelta(hours[ok].reset_index(drop=True), unit="h")
-             + offset).to_numpy(dtype="datetime64[ns]")
-    pol = pollutant[ok].reset_index(drop=True).to_numpy(dtype=object)
-    # value block
+    return dates, hours, pollutant, ok
+
+
+def _value_block(df: pd.DataFrame, *, header: list[str], keep_cols: list[int], rec_line: np.ndarray,
+                 numeric_missing: Iterable[float], reject) -> np.ndarray:
+    """Value columns as one float block (rows × columns); unparsable cells rejected, NaN."""
     vcols = [f"c{i}" for i in keep_cols]
     block = np.empty((len(df), len(vcols)), dtype=np.float64)
     miss = list(numeric_missing)
@@ -172,27 +144,37 @@ def _read_wide(
         block[:, j] = v
     if miss:
         block[np.isin(block, miss)] = np.nan
-    station_names = np.asarray([header[i] for i in keep_cols], dtype=object)
-    if column_map is not None:
-        station_names = column_map(station_names, meta)
+    return block
+
+
+def _to_long(block: np.ndarray, *, naive: np.ndarray, pol: np.ndarray, station_names: np.ndarray,
+             column_names: list[str], rec_line: np.ndarray, reject) -> pd.DataFrame:
+    """Reshape the block to tidy rows; implausible values rejected and set NaN."""
     R, C = block.shape
     value = block.ravel()
     pol_long = np.repeat(pol, C)
     implaus = implausible(block, pol).ravel()
     if implaus.any():
         idx = np.flatnonzero(implaus)
-        reject(np.repeat(rec_line, C)[idx], np.tile(np.asarray([header[i] for i in keep_cols]), R)[idx],
+        reject(np.repeat(rec_line, C)[idx], np.tile(np.asarray(column_names), R)[idx],
                [f"implausible value for {p} (negative or above unit-sanity bound)" for p in pol_long[idx]],
                [f"{v:g}" for v in value[idx]])
         value = value.copy()
         value[idx] = np.nan
-    tidy = pd.DataFrame({
+    return pd.DataFrame({
         "station": np.tile(station_names, R),
         "time": to_cst(np.repeat(naive, C)),
         "pollutant": pol_long,
         "value": value,
     })
+
+
+def _resolve_duplicates(tidy: pd.DataFrame, *, naive: np.ndarray, pol: np.ndarray, station_names: np.ndarray,
+                        rec_line: np.ndarray, label: str, source: str,
+                        rejects: list[pd.DataFrame]) -> tuple[pd.DataFrame, int]:
+    """Collapse identical duplicates, reject conflicting ones; return the tidy rows and the count collapsed."""
     # duplicates: only rows whose (time, pollutant) key repeats or columns whose name repeats
+    R, C = len(naive), len(station_names)
     keyframe = pd.DataFrame({"t": naive, "p": pol})
     dup_row = keyframe.duplicated(keep=False).to_numpy()
     dup_col = pd.Series(station_names).duplicated(keep=False).to_numpy()
@@ -205,6 +187,65 @@ def _read_wide(
         tidy = pd.concat([tidy.loc[~sub], kept.drop(columns=["line", "raw"])], ignore_index=True)
         if len(rej):
             rejects.append(rej)
+    return tidy, n_dup
+
+
+def _read_wide(
+    src: Any, *, kind: str, hour_label: str, columns: Iterable[str] | None, dropna: bool,
+    numeric_missing: Iterable[float], column_map=None,
+) -> ReadResult:
+    text, enc, label, raw = load_text(src)
+    source = f"quotsoft:{kind}"
+    meta = base_meta(source, label, raw, enc)
+    if hour_label not in ("end", "start"):
+        raise ValueError("hour_label must be 'end' or 'start'")
+    header = _parse_header(text, kind=kind, label=label)
+    ncol = len(header)
+    start, nfields = record_layout(text, file=label)
+    blank = nfields == 0
+    lines = text.split("\n")
+    # records after the header line
+    start, nfields, blank = start[1:], nfields[1:], blank[1:]
+    keep_cols = list(range(3, ncol))
+    if columns is not None:
+        wanted = set(columns)
+        keep_cols = [i for i in keep_cols if header[i] in wanted]
+        meta["columns_missing"] = sorted(wanted - set(header[3:]))
+    df = _parse_csv(text, label=label, ncol=ncol, keep_cols=keep_cols)
+    rec_line = start
+    if len(rec_line) != len(df):  # pragma: no cover - defensive
+        raise InputError(label, None, None, "cannot align CSV records with lines")
+    rejects: list[pd.DataFrame] = []
+
+    def reject(line_no, field, reason, raw_text):
+        rejects.append(pd.DataFrame({"file": label, "line": line_no, "field": field, "reason": reason,
+                                     "raw": raw_text, "source": source}))
+
+    df = df.loc[~blank].reset_index(drop=True)
+    rec_line = rec_line[~blank]
+    rec_n = nfields[~blank]
+    meta["rows_in"] = int(len(df))
+    short = rec_n != ncol
+    if short.any():
+        reject(rec_line[short], None, [f"expected {ncol} fields, saw {n}" for n in rec_n[short]],
+               raw_lines(lines, rec_line[short]))
+    dates, hours, pollutant, ok = _row_keys(df, short, rec_line, lines, reject)
+    df = df.loc[ok].reset_index(drop=True)
+    rec_line = rec_line[ok]
+    offset = pd.Timedelta(0) if hour_label == "end" else pd.Timedelta(hours=1)
+    naive = (dates[ok].reset_index(drop=True) + pd.to_timedelta(hours[ok].reset_index(drop=True), unit="h")
+             + offset).to_numpy(dtype="datetime64[ns]")
+    pol = pollutant[ok].reset_index(drop=True).to_numpy(dtype=object)
+    block = _value_block(df, header=header, keep_cols=keep_cols, rec_line=rec_line,
+                         numeric_missing=numeric_missing, reject=reject)
+    column_names = [header[i] for i in keep_cols]
+    station_names = np.asarray(column_names, dtype=object)
+    if column_map is not None:
+        station_names = column_map(station_names, meta)
+    tidy = _to_long(block, naive=naive, pol=pol, station_names=station_names, column_names=column_names,
+                    rec_line=rec_line, reject=reject)
+    tidy, n_dup = _resolve_duplicates(tidy, naive=naive, pol=pol, station_names=station_names,
+                                      rec_line=rec_line, label=label, source=source, rejects=rejects)
     if dropna:
         tidy = tidy.loc[tidy["value"].notna()]
     tidy = tidy.reset_index(drop=True)

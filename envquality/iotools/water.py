@@ -281,6 +281,105 @@ def _check_plausible(param: Any, value: Any, dl: Any, below: Any, reject: Any,
         reject(sus, value_field, why)
 
 
+class _Rejects:
+    """Collects rejected rows; each row is rejected once, for its first failing check."""
+
+    def __init__(self, file: str, line: pd.Series, rawser: pd.Series) -> None:
+        self.file, self.line, self.rawser = file, line, rawser
+        self.frames: list[pd.DataFrame] = []
+        self.bad_any = pd.Series(False, index=line.index)
+
+    def __call__(self, mask: pd.Series, field_: str, reason: str | pd.Series) -> None:
+        m = mask & ~self.bad_any
+        if m.any():
+            self.frames.append(pd.DataFrame({"file": self.file, "line": self.line[m], "field": field_,
+                                             "reason": reason[m] if isinstance(reason, pd.Series) else reason,
+                                             "raw": self.rawser[m], "source": SOURCE_NAME}))
+        self.bad_any |= mask
+
+
+def _split_header(cells: pd.DataFrame, lines: np.ndarray, rawtext: list[str], file: str) -> tuple:
+    """Skip blank rows; the first non-blank row is the header.  Return header, columns, body, lines, raw."""
+    nonblank = cells.notna().any(axis=1).to_numpy() & (cells.astype("string").fillna("").apply(
+        lambda c: c.str.strip() != "").any(axis=1).to_numpy()) if len(cells) else np.zeros(0, bool)
+    if not nonblank.any():
+        raise InputError(file, None, None, "empty file: no header")
+    h = int(np.flatnonzero(nonblank)[0])
+    header = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in cells.iloc[h].tolist()]
+    col = _find_columns(header, file, int(lines[h]))
+    body = cells.iloc[h + 1:]
+    keep = nonblank[h + 1:]
+    body = body.loc[keep]
+    line = pd.Series(lines[h + 1:][keep], index=body.index)
+    rawser = pd.Series(np.asarray(rawtext, dtype=object)[h + 1:][keep], index=body.index)
+    return header, col, body, line, rawser
+
+
+def _parse_values(get: Any, col: dict[str, int], header: list[str], index: pd.Index,
+                  reject: _Rejects) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Value, below-detection flag and detection limit from the value/qualifier/limit columns."""
+    vtxt = get("value")
+    value_arr, below_arr, dl_txt, badv = parse_qualified(vtxt.astype(object).where(vtxt.notna(), None).map(
+        lambda x: x if x is None or isinstance(x, str) else repr(x) if isinstance(x, float) else str(x)))
+    value = pd.Series(value_arr, index=index)
+    below = pd.Series(below_arr, index=index)
+    dl = pd.Series(dl_txt, index=index)
+    reject(pd.Series(badv, index=index), header[col["value"]],
+           "cannot parse value " + vtxt.astype("string").fillna("").map(repr))
+    if "qualifier" in col:
+        q = get("qualifier")
+        qv, qb, qd, _qbad = parse_qualified(q.astype("string"))
+        below |= pd.Series(qb, index=index)
+        dl = dl.fillna(pd.Series(qd, index=index))
+    if "detection_limit" in col:
+        dnum, dbad = to_number(get("detection_limit").astype(object).map(lambda x: x if x is None else str(x)))
+        reject(dbad, header[col["detection_limit"]], "cannot parse detection limit")
+        dl = dnum.where(dnum.notna(), dl)
+    reject(value.isna() & ~below, header[col["value"]], "no value")
+    return value, below, dl
+
+
+def _to_standard_units(param: pd.Series, unit: pd.Series, value: pd.Series, dl: pd.Series,
+                       col: dict[str, int], header: list[str],
+                       reject: _Rejects) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Convert value and limit to each parameter's unit; reject units that do not fit.  Return factor too."""
+    index = value.index
+    ok_param = param.notna()
+    pairs = pd.DataFrame({"p": param.where(ok_param, ""), "u": unit.astype("string").fillna("")})
+    combos = pairs.drop_duplicates()
+    fac_map = {(r.p, r.u): (unit_factor(str(r.p), str(r.u)) if r.p else 1.0) for r in combos.itertuples(index=False)}
+    factor = pd.Series([fac_map[(p, u)] for p, u in zip(pairs["p"], pairs["u"])], index=index, dtype="float64")
+    reject(factor.isna(), header[col["unit"]] if "unit" in col else "unit",
+           "unit " + unit.astype("string").fillna("").map(repr) + " does not fit parameter "
+           + param.astype("string").fillna(""))
+    # µg/L → mg/L divides by 1000 (not × 0.001) so "50" µg/L is exactly the double 0.05
+    f = factor.fillna(1.0).to_numpy()
+    inv = np.where(f < 1, np.round(1.0 / f), 1.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        value = pd.Series(np.where(f < 1, value.to_numpy() / inv, value.to_numpy() * f), index=index)
+        dl = pd.Series(np.where(f < 1, dl.to_numpy() / inv, dl.to_numpy() * f), index=index)
+    return value, dl, factor
+
+
+def _good_rows(good: pd.Series, src: pd.Series, times: pd.Series, param: pd.Series, value: pd.Series,
+               below: pd.Series, dl: pd.Series, line: pd.Series, rawser: pd.Series) -> pd.DataFrame:
+    """The accepted rows in :data:`WATER_COLUMNS` layout plus their ``line`` and ``raw``."""
+    data = pd.DataFrame({
+        "source": src[good].astype(str).to_numpy(),
+        "sampled_at": times[good].to_numpy(),
+        "parameter": param[good].astype(str).to_numpy(),
+        "value": value[good].to_numpy(np.float64),
+        "unit": param[good].map(lambda k: PARAMETER_INFO[k][2]).to_numpy(object),
+        "qualifier": np.where(below[good].to_numpy(bool), BELOW_DL, ""),
+        "detection_limit": dl[good].to_numpy(np.float64),
+        "line": line[good].to_numpy(),
+        "raw": rawser[good].to_numpy(),
+    })
+    data["sampled_at"] = pd.to_datetime(data["sampled_at"]).dt.tz_convert("Asia/Shanghai") if len(data) else \
+        pd.Series(dtype="datetime64[ns, Asia/Shanghai]")
+    return data
+
+
 def read_water_samples(path: str | Path, *, sheet: str | int = 0) -> ReadResult:
     """Read long-form sampling results from CSV or Excel (see the module docstring).
 
@@ -308,35 +407,12 @@ def read_water_samples(path: str | Path, *, sheet: str | int = 0) -> ReadResult:
     """
     file = str(path)
     cells, lines, rawtext, enc, raw = _load(path, sheet)
-    # skip blank leading rows; the first non-blank row is the header
-    nonblank = cells.notna().any(axis=1).to_numpy() & (cells.astype("string").fillna("").apply(
-        lambda c: c.str.strip() != "").any(axis=1).to_numpy()) if len(cells) else np.zeros(0, bool)
-    if not nonblank.any():
-        raise InputError(file, None, None, "empty file: no header")
-    h = int(np.flatnonzero(nonblank)[0])
-    header = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in cells.iloc[h].tolist()]
-    col = _find_columns(header, file, int(lines[h]))
-    body = cells.iloc[h + 1:]
-    keep = nonblank[h + 1:]
-    body = body.loc[keep]
-    line = pd.Series(lines[h + 1:][keep], index=body.index)
-    rawser = pd.Series(np.asarray(rawtext, dtype=object)[h + 1:][keep], index=body.index)
+    header, col, body, line, rawser = _split_header(cells, lines, rawtext, file)
 
     def get(f: str) -> pd.Series:
         return body[col[f]] if f in col and col[f] in body.columns else pd.Series(None, index=body.index, dtype=object)
 
-    rej: list[pd.DataFrame] = []
-    bad_any = pd.Series(False, index=body.index)
-
-    def reject(mask: pd.Series, field_: str, reason: str | pd.Series) -> None:
-        nonlocal bad_any
-        m = mask & ~bad_any
-        if m.any():
-            rej.append(pd.DataFrame({"file": file, "line": line[m], "field": field_,
-                                     "reason": reason[m] if isinstance(reason, pd.Series) else reason,
-                                     "raw": rawser[m], "source": SOURCE_NAME}))
-        bad_any |= mask
-
+    reject = _Rejects(file, line, rawser)
     src = get("source").astype("string").str.strip()
     reject(src.isna() | (src == ""), header[col["source"]], "no source id")
     times = _parse_times(get("sampled_at"))
@@ -347,61 +423,20 @@ def read_water_samples(path: str | Path, *, sheet: str | int = 0) -> ReadResult:
     param = labels.map(lab_map)
     reject(param.isna(), header[col["parameter"]],
            "unknown parameter " + labels.astype("string").fillna("").map(repr))
-    vtxt = get("value")
-    value_arr, below_arr, dl_txt, badv = parse_qualified(vtxt.astype(object).where(vtxt.notna(), None).map(
-        lambda x: x if x is None or isinstance(x, str) else repr(x) if isinstance(x, float) else str(x)))
-    value = pd.Series(value_arr, index=body.index)
-    below = pd.Series(below_arr, index=body.index)
-    dl = pd.Series(dl_txt, index=body.index)
-    reject(pd.Series(badv, index=body.index), header[col["value"]],
-           "cannot parse value " + vtxt.astype("string").fillna("").map(repr))
-    if "qualifier" in col:
-        q = get("qualifier")
-        qv, qb, qd, _qbad = parse_qualified(q.astype("string"))
-        below |= pd.Series(qb, index=body.index)
-        dl = dl.fillna(pd.Series(qd, index=body.index))
-    if "detection_limit" in col:
-        dnum, dbad = to_number(get("detection_limit").astype(object).map(lambda x: x if x is None else str(x)))
-        reject(dbad, header[col["detection_limit"]], "cannot parse detection limit")
-        dl = dnum.where(dnum.notna(), dl)
-    reject(value.isna() & ~below, header[col["value"]], "no value")
+    value, below, dl = _parse_values(get, col, header, body.index, reject)
     unit = get("unit")
-    ok_param = param.notna()
-    pairs = pd.DataFrame({"p": param.where(ok_param, ""), "u": unit.astype("string").fillna("")})
-    combos = pairs.drop_duplicates()
-    fac_map = {(r.p, r.u): (unit_factor(str(r.p), str(r.u)) if r.p else 1.0) for r in combos.itertuples(index=False)}
-    factor = pd.Series([fac_map[(p, u)] for p, u in zip(pairs["p"], pairs["u"])], index=body.index, dtype="float64")
-    reject(factor.isna(), header[col["unit"]] if "unit" in col else "unit",
-           "unit " + unit.astype("string").fillna("").map(repr) + " does not fit parameter "
-           + param.astype("string").fillna(""))
-    # µg/L → mg/L divides by 1000 (not × 0.001) so "50" µg/L is exactly the double 0.05
-    f = factor.fillna(1.0).to_numpy()
-    inv = np.where(f < 1, np.round(1.0 / f), 1.0)
-    with np.errstate(invalid="ignore", over="ignore"):
-        value = pd.Series(np.where(f < 1, value.to_numpy() / inv, value.to_numpy() * f), index=body.index)
-        dl = pd.Series(np.where(f < 1, dl.to_numpy() / inv, dl.to_numpy() * f), index=body.index)
+    value, dl, factor = _to_standard_units(param, unit, value, dl, col, header, reject)
     _check_plausible(param, value, dl, below, reject, header[col["value"]],
                      header[col["detection_limit"]] if "detection_limit" in col else header[col["value"]])
-    good = ~bad_any
+    good = ~reject.bad_any
     below_good = below & good
     value = value.where(~below, dl)
-    data = pd.DataFrame({
-        "source": src[good].astype(str).to_numpy(),
-        "sampled_at": times[good].to_numpy(),
-        "parameter": param[good].astype(str).to_numpy(),
-        "value": value[good].to_numpy(np.float64),
-        "unit": param[good].map(lambda k: PARAMETER_INFO[k][2]).to_numpy(object),
-        "qualifier": np.where(below[good].to_numpy(bool), BELOW_DL, ""),
-        "detection_limit": dl[good].to_numpy(np.float64),
-        "line": line[good].to_numpy(),
-        "raw": rawser[good].to_numpy(),
-    })
-    data["sampled_at"] = pd.to_datetime(data["sampled_at"]).dt.tz_convert("Asia/Shanghai") if len(data) else \
-        pd.Series(dtype="datetime64[ns, Asia/Shanghai]")
+    data = _good_rows(good, src, times, param, value, below, dl, line, rawser)
     # NaN = NaN in split_duplicates: below-detection copies with equal limits collapse
     dedup_val = data["value"]
     kept, dup_rej, n_dup = split_duplicates(data.assign(value=dedup_val), key=("source", "sampled_at", "parameter"),
                                             file=file, source=SOURCE_NAME)
+    rej = reject.frames
     if len(dup_rej):
         dup_rej["field"] = "value"
         rej.append(dup_rej)

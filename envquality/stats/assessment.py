@@ -346,17 +346,10 @@ def period_statistics(
     return out
 
 
-def _one_variant(
-    arrays: dict[str, np.ndarray],
-    res: AQIResult,
-    days: np.ndarray,
-    entities: Sequence[str],
-    dust: np.ndarray | None,
-    variant: str,
-    used: list[RuleSet],
-    limit_rs: RuleSet,
-    options: AssessmentOptions,
-) -> pd.DataFrame:
+def _dust_removed(
+    arrays: dict[str, np.ndarray], res: AQIResult, dust: np.ndarray | None, options: AssessmentOptions,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Days removed as dust-caused exceedances, and the concentrations left for the statistics."""
     aqi = res.aqi
     removed = np.zeros(aqi.shape, dtype=bool)
     values = dict(arrays)
@@ -371,6 +364,15 @@ def _one_variant(
         if options.dust_removes_concentrations:
             for k in ("pm10_24h", "pm25_24h"):
                 values[k] = np.where(dust, np.nan, values[k])
+    return removed, values
+
+
+def _day_counts(
+    res: AQIResult, removed: np.ndarray, days: np.ndarray, entities: Sequence[str], variant: str,
+    used: list[RuleSet],
+) -> dict[str, object]:
+    """Identity columns, day-class counts, good-day ratio and primary-pollutant day counts."""
+    aqi = res.aqi
     with np.errstate(invalid="ignore"):
         valid_day = ~np.isnan(aqi) & ~removed
         good = valid_day & (aqi <= 100)
@@ -400,6 +402,14 @@ def _one_variant(
     for lab in ("PM2.5", "PM10", "O3_8h", "O3_1h", "NO2", "SO2", "CO"):
         bit = np.uint8(1 << PRIMARY_LABELS.index(lab))
         cols[f"primary_days_{lab.lower().replace('.', '')}"] = (valid_day & ((res.primary_mask & bit) != 0)).sum(axis=-1)
+    return cols
+
+
+def _period_items(
+    values: dict[str, np.ndarray], arrays: dict[str, np.ndarray], days: np.ndarray,
+    options: AssessmentOptions, cols: dict[str, object],
+) -> dict[str, np.ndarray]:
+    """Period means/percentiles into ``cols`` (reported, raw, n, reason); return those for the composite."""
     items: dict[str, np.ndarray] = {}
     for item, indicator, stat in PERCENTILE_ITEMS:
         x = values[indicator]
@@ -420,6 +430,23 @@ def _one_variant(
         cols[f"_raw_{item}"] = raw
         cols[f"{item}_n"] = n
         cols[f"{item}_reason"] = [REASONS[int(r)] for r in np.atleast_1d(reason)]
+    return items
+
+
+def _one_variant(
+    arrays: dict[str, np.ndarray],
+    res: AQIResult,
+    days: np.ndarray,
+    entities: Sequence[str],
+    dust: np.ndarray | None,
+    variant: str,
+    used: list[RuleSet],
+    limit_rs: RuleSet,
+    options: AssessmentOptions,
+) -> pd.DataFrame:
+    removed, values = _dust_removed(arrays, res, dust, options)
+    cols = _day_counts(res, removed, days, entities, variant, used)
+    items = _period_items(values, arrays, days, options, cols)
     # the limits in force on the period's last day (GB 3095-2026 Table 1 has a later stage)
     limits = limit_rs.class2_limits_on(days[-1]) if days.size else None
     total, leading, _ = composite_index(items, limit_rs, limits=limits)

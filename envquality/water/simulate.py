@@ -118,6 +118,95 @@ def _months(start: str, end: str) -> pd.PeriodIndex:
     return pd.period_range(pd.Period(start, "M"), pd.Period(end, "M"), freq="M")
 
 
+def _schedule(n_src: int, months: pd.PeriodIndex, rng: np.random.Generator, at_risk_share: float,
+              at_risk_rate: float, base_rate: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sampling stamps (source × month), the seasonal cycle per month and the exceedance draws."""
+    n_m = len(months)
+    day = rng.integers(5, 21, size=(n_src, n_m))
+    minute = rng.integers(9 * 60, 12 * 60, size=(n_src, n_m))
+    base = months.to_timestamp().to_numpy().astype("datetime64[m]")
+    stamps = base[None, :] + (day - 1).astype("timedelta64[D]") + minute.astype("timedelta64[m]")
+    month_no = np.asarray(months.month)
+    season = np.cos(2 * np.pi * (month_no - 7) / 12.0)  # +1 in July, −1 in January
+    at_risk = rng.random(n_src) < at_risk_share
+    rate = np.where(at_risk, at_risk_rate, base_rate)
+    exceed = rng.random((n_src, n_m)) < rate[:, None]
+    return stamps, season, exceed
+
+
+def _base_values(rng: np.random.Generator, params: tuple[str, ...], surface: bool, lake: np.ndarray,
+                 season: np.ndarray) -> np.ndarray:
+    """Background values (parameter × source × month) for one group of sources."""
+    model = _SURFACE_MODEL if surface else _GROUND_MODEL
+    n, n_m = len(lake), len(season)
+    vals = np.empty((len(params), n, n_m))
+    for j, k in enumerate(params):
+        if k == "temp":
+            v = 11 + 9 * season[None, :] + rng.normal(0, 1.5, (n, n_m)) + rng.normal(0, 1.5, (n, 1))
+        elif k == "ph":
+            v = rng.normal(8.0 if surface else 7.7, 0.2, (n, n_m)) + rng.normal(0, 0.1, (n, 1))
+        elif k == "do":
+            v = np.maximum(9.0 - 1.4 * season[None, :] + rng.normal(0, 0.6, (n, n_m)), 3.5)
+        else:
+            med, sig, amp = model[k]
+            centre = np.where(lake, 0.012, 0.03)[:, None] if k == "tp" and surface else med
+            src_factor = np.exp(rng.normal(0, 0.15, (n, 1)))
+            v = centre * src_factor * np.exp(amp * season[None, :] + rng.normal(0, sig, (n, n_m)))
+        vals[j] = v
+    return vals
+
+
+def _add_exceedances(rng: np.random.Generator, vals: np.ndarray, params: tuple[str, ...], surface: bool,
+                     lake: np.ndarray, ex: np.ndarray) -> None:
+    """Occasional exceedances (in place): one prone parameter per exceeding sampling."""
+    prone = _PRONE_SURFACE if surface else _PRONE_GROUND
+    n, n_m = ex.shape
+    which = rng.integers(0, len(prone), size=(n, n_m))
+    factor = rng.uniform(1.05, 2.5, size=(n, n_m))
+    for i, k in enumerate(prone):
+        hit = ex & (which == i)
+        if hit.any():
+            lim = _exceed_limit(k, surface, lake)
+            lim = np.broadcast_to(np.asarray(lim, dtype=float).reshape(-1, 1) if np.ndim(lim) else lim, (n, n_m))
+            j = params.index(k)
+            vals[j] = np.where(hit, np.maximum(vals[j], lim * factor), vals[j])
+
+
+def _group_long(vals: np.ndarray, params: tuple[str, ...], surface: bool, lake: np.ndarray, ids: np.ndarray,
+                stamps: np.ndarray) -> pd.DataFrame:
+    """Long layout of one group: parameter-major blocks of (source, month), below-DL set to the limit."""
+    p, n, n_m = vals.shape
+    value = vals.reshape(p, -1)
+    dl = np.array([DETECTION_LIMITS.get(k, np.nan) for k in params])[:, None] * np.ones((1, n * n_m))
+    below = value < dl  # NaN limits compare False
+    value = np.where(below, dl, value)
+    keep_2d = np.ones((p, n * n_m), bool)
+    if surface and "tn" in params:  # TN only for lakes and reservoirs
+        keep_2d[params.index("tn")] = np.repeat(lake, n_m)
+    keep = keep_2d.ravel()
+    src = np.tile(np.repeat(ids, n_m), p)[keep]
+    t = np.tile(stamps.ravel(), p)[keep]
+    return pd.DataFrame({
+        "source": src,
+        "sampled_at": t,
+        "parameter": np.repeat(np.array(params, dtype=object), n * n_m)[keep],
+        "value": value.ravel()[keep],
+        "qualifier": np.where(below.ravel(), BELOW_DL, "")[keep],
+        "detection_limit": np.where(below, dl, np.nan).ravel()[keep],
+    })
+
+
+def _finish_samples(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate the groups, localise times, add units, categorise and sort."""
+    out = pd.concat(frames, ignore_index=True)
+    out["sampled_at"] = pd.to_datetime(out["sampled_at"]).dt.tz_localize("Asia/Shanghai")
+    out["unit"] = out["parameter"].map({k: v[2] for k, v in PARAMETER_INFO.items()})
+    for c in ("source", "parameter", "unit", "qualifier"):
+        out[c] = out[c].astype("category")
+    out = out.sort_values(["source", "sampled_at"], kind="stable").reset_index(drop=True)
+    return out.loc[:, ["source", "sampled_at", "parameter", "value", "unit", "qualifier", "detection_limit"]]
+
+
 def simulate_samples(
     registry: pd.DataFrame | None = None,
     start: str = "2020-01",
@@ -160,16 +249,7 @@ def simulate_samples(
         end = f"{end}-12"
     months = _months(start, end)
     rng = np.random.default_rng(seed)
-    n_src, n_m = len(reg), len(months)
-    day = rng.integers(5, 21, size=(n_src, n_m))
-    minute = rng.integers(9 * 60, 12 * 60, size=(n_src, n_m))
-    base = months.to_timestamp().to_numpy().astype("datetime64[m]")
-    stamps = base[None, :] + (day - 1).astype("timedelta64[D]") + minute.astype("timedelta64[m]")
-    month_no = np.asarray(months.month)
-    season = np.cos(2 * np.pi * (month_no - 7) / 12.0)  # +1 in July, −1 in January
-    at_risk = rng.random(n_src) < at_risk_share
-    rate = np.where(at_risk, at_risk_rate, base_rate)
-    exceed = rng.random((n_src, n_m)) < rate[:, None]
+    stamps, season, exceed = _schedule(len(reg), months, rng, at_risk_share, at_risk_rate, base_rate)
     types = reg["source_type"].to_numpy(object)
     ids = reg["id"].astype(str).to_numpy(object)
     frames = []
@@ -179,61 +259,10 @@ def simulate_samples(
             continue
         lake = (types[rows] == "lake")
         params = SIM_SURFACE if surface else SIM_GROUNDWATER
-        model = _SURFACE_MODEL if surface else _GROUND_MODEL
-        n = len(rows)
-        vals = np.empty((len(params), n, n_m))
-        for j, k in enumerate(params):
-            if k == "temp":
-                v = 11 + 9 * season[None, :] + rng.normal(0, 1.5, (n, n_m)) + rng.normal(0, 1.5, (n, 1))
-            elif k == "ph":
-                v = rng.normal(8.0 if surface else 7.7, 0.2, (n, n_m)) + rng.normal(0, 0.1, (n, 1))
-            elif k == "do":
-                v = np.maximum(9.0 - 1.4 * season[None, :] + rng.normal(0, 0.6, (n, n_m)), 3.5)
-            else:
-                med, sig, amp = model[k]
-                centre = np.where(lake, 0.012, 0.03)[:, None] if k == "tp" and surface else med
-                src_factor = np.exp(rng.normal(0, 0.15, (n, 1)))
-                v = centre * src_factor * np.exp(amp * season[None, :] + rng.normal(0, sig, (n, n_m)))
-            vals[j] = v
-        # occasional exceedances: one prone parameter per exceeding sampling
-        prone = _PRONE_SURFACE if surface else _PRONE_GROUND
-        ex = exceed[rows]
-        which = rng.integers(0, len(prone), size=(n, n_m))
-        factor = rng.uniform(1.05, 2.5, size=(n, n_m))
-        for i, k in enumerate(prone):
-            hit = ex & (which == i)
-            if hit.any():
-                lim = _exceed_limit(k, surface, lake)
-                lim = np.broadcast_to(np.asarray(lim, dtype=float).reshape(-1, 1) if np.ndim(lim) else lim, (n, n_m))
-                j = params.index(k)
-                vals[j] = np.where(hit, np.maximum(vals[j], lim * factor), vals[j])
-        # long layout: parameter-major blocks of (source, month)
-        p = len(params)
-        value = vals.reshape(p, -1)
-        dl = np.array([DETECTION_LIMITS.get(k, np.nan) for k in params])[:, None] * np.ones((1, n * n_m))
-        below = value < dl  # NaN limits compare False
-        value = np.where(below, dl, value)
-        keep_2d = np.ones((p, n * n_m), bool)
-        if surface and "tn" in params:  # TN only for lakes and reservoirs
-            keep_2d[params.index("tn")] = np.repeat(lake, n_m)
-        keep = keep_2d.ravel()
-        src = np.tile(np.repeat(ids[rows], n_m), p)[keep]
-        t = np.tile(stamps[rows].ravel(), p)[keep]
-        frames.append(pd.DataFrame({
-            "source": src,
-            "sampled_at": t,
-            "parameter": np.repeat(np.array(params, dtype=object), n * n_m)[keep],
-            "value": value.ravel()[keep],
-            "qualifier": np.where(below.ravel(), BELOW_DL, "")[keep],
-            "detection_limit": np.where(below, dl, np.nan).ravel()[keep],
-        }))
-    out = pd.concat(frames, ignore_index=True)
-    out["sampled_at"] = pd.to_datetime(out["sampled_at"]).dt.tz_localize("Asia/Shanghai")
-    out["unit"] = out["parameter"].map({k: v[2] for k, v in PARAMETER_INFO.items()})
-    for c in ("source", "parameter", "unit", "qualifier"):
-        out[c] = out[c].astype("category")
-    out = out.sort_values(["source", "sampled_at"], kind="stable").reset_index(drop=True)
-    return out.loc[:, ["source", "sampled_at", "parameter", "value", "unit", "qualifier", "detection_limit"]]
+        vals = _base_values(rng, params, surface, lake, season)
+        _add_exceedances(rng, vals, params, surface, lake, exceed[rows])
+        frames.append(_group_long(vals, params, surface, lake, ids[rows], stamps[rows]))
+    return _finish_samples(frames)
 
 
 def export_samples(samples: pd.DataFrame, path: str | Path, *, seed: int = 0) -> Path:
