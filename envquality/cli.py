@@ -12,7 +12,7 @@ import argparse
 import importlib
 import pkgutil
 import sys
-from typing import IO, Sequence
+from typing import Any, Sequence
 
 from envquality import __version__
 
@@ -20,7 +20,7 @@ from envquality import __version__
 class _SafeParser(argparse.ArgumentParser):
     """Argparse whose messages (which echo the user's arguments) are neutralised for the terminal."""
 
-    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+    def _print_message(self, message: str, file: Any = None) -> None:
         from envquality.text import terminal_safe
 
         super()._print_message(terminal_safe(message, keep_newlines=True), file)
