@@ -12,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from envquality.text import terminal_safe
+
 __all__ = ["register"]
 
 
@@ -52,14 +54,14 @@ def run(args: argparse.Namespace) -> int:
     span = (_date(args.start, "--start"), _date(args.end, "--end")) if args.start is not None else None
     url = resolve_url(args.db)
     if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
-        print(f"envquality compute: no store at {url.database}; run 'envquality db upgrade' and ingest first",
+        print(f"envquality compute: no store at {terminal_safe(url.database)}; run 'envquality db upgrade' and ingest first",
               file=sys.stderr)
         return 2
     engine = make_engine(args.db)
     try:
         if current_revision(engine) is None:
             where = resolve_url(args.db).render_as_string(hide_password=True)
-            print(f"envquality compute: no store at {where}; run 'envquality db upgrade' and ingest first",
+            print(f"envquality compute: no store at {terminal_safe(where)}; run 'envquality db upgrade' and ingest first",
                   file=sys.stderr)
             return 2
         progress = None if args.quiet else (lambda msg: print(f"  … {msg}", file=sys.stderr, flush=True))
