@@ -268,7 +268,6 @@ XFAIL: dict[str, str] = {
     "quarantine-list-negative-limit": "--limit -1 is accepted (exit 0)",
     "quarantine-replay-archive-file": "--archive at a file is accepted (exit 0)",
     "quarantine-replay-unknown-ingest": "--ingest of an unknown id is accepted (exit 0)",
-    "run-days-negative": "--days -3 is accepted (exit 0)",
     "store-invalidate-end-before-start": "--end before --start is accepted (exit 0)",
     "store-invalidate-unknown-pollutant": "an unknown --pollutant is accepted (exit 0)",
     "store-invalidate-unknown-station": "an unknown --station is accepted (exit 0)",

@@ -54,8 +54,10 @@ def _yesterday_cst() -> dt.date:
 
 def _plan(args: argparse.Namespace) -> tuple[dt.date, dt.date, list[dt.date], str]:
     """(history start, history end, daily days, last full month)."""
+    if args.days < 1:
+        raise ValueError(f"--days {args.days}: run at least one day")
     end = dt.date.fromisoformat(args.end) if args.end else _yesterday_cst()
-    days = [end - dt.timedelta(days=k) for k in range(max(args.days, 1) - 1, -1, -1)]
+    days = [end - dt.timedelta(days=k) for k in range(args.days - 1, -1, -1)]
     first_of_prev = (end.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     start = dt.date.fromisoformat(args.history_start) if args.history_start else first_of_prev
     last_month = (end + dt.timedelta(days=1)).replace(day=1) - dt.timedelta(days=1)
@@ -64,13 +66,13 @@ def _plan(args: argparse.Namespace) -> tuple[dt.date, dt.date, list[dt.date], st
 
 
 def run_embedded(args: argparse.Namespace) -> int:
+    start, hist_end, days, month = _plan(args)  # bad dates stop here, before anything is set up
     var = Path(args.var).resolve()
     for key, value in _EMBEDDED_DEFAULTS.items():
         os.environ.setdefault(key, value.format(var=var))
     from envquality.orchestration import embedded as E
 
     E.prepare_airflow(var / "airflow")
-    start, hist_end, days, month = _plan(args)
     print(f"Airflow {_airflow_version()} in-process (dag.test), metadata {var / 'airflow' / 'airflow.db'}")
     E.migrate_metadata()
     dags = E.load_dags()
